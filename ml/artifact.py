@@ -1,0 +1,106 @@
+"""Model artifact directories: `model.keras`, the lean `model.tflite` that serving uses, `metadata.json`."""
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ml.recognizers import Recognizer, get
+
+KERAS_FILE = "model.keras"
+LITE_FILE = "model.tflite"
+METADATA_FILE = "metadata.json"
+PREPROCESSING = ("ml.preprocess.prepare: EXIF orientation, convert to {mode} (alpha over white, "
+                 "16-bit rescaled), bilinear resize to {size}x{size}, uint8; the model scales to [0, 1]")
+
+
+class ArtifactError(ValueError):
+    """A model artifact that is missing or unreadable; the message says which file."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that made an artifact."""
+    import keras  # noqa: PLC0415 - only training-side callers need TensorFlow
+    import numpy
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__}
+
+
+def export_lite(model, path: Path) -> None:
+    """Convert a Keras model to a LiteRT flatbuffer, the lean format serving loads."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    path.write_bytes(converter.convert())
+
+
+def save(model, recognizer: Recognizer, out_dir: str | Path, **metadata) -> Path:
+    """Write model, lean export and metadata into `out_dir` and return it."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / KERAS_FILE)
+    export_lite(model, out / LITE_FILE)
+    meta = {
+        "recognizer": recognizer.name,
+        "classes": list(recognizer.classes),
+        "input": {"size": recognizer.size, "mode": recognizer.mode, "channels": recognizer.channels,
+                  "faces": recognizer.faces, "dtype": "float32 values 0..255"},
+        "preprocessing": PREPROCESSING.format(mode=recognizer.mode, size=recognizer.size),
+        "parameters": int(model.count_params()),
+        "libraries": library_versions(),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **metadata,
+    }
+    write_metadata(out, meta)
+    return out
+
+
+def read_metadata(artifact_dir: str | Path) -> dict:
+    """Read and check an artifact's metadata.json."""
+    path = Path(artifact_dir) / METADATA_FILE
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: missing; not a model artifact directory") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path}: unreadable ({exc})") from None
+    if "recognizer" not in meta or "classes" not in meta:
+        raise ArtifactError(f"{path}: expected keys 'recognizer' and 'classes'")
+    return meta
+
+
+def write_metadata(artifact_dir: str | Path, meta: dict) -> None:
+    """Write metadata.json, pretty-printed so diffs of shipped models stay readable."""
+    (Path(artifact_dir) / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def recognizer_of(artifact_dir: str | Path) -> Recognizer:
+    """The recognizer an artifact was trained for."""
+    return get(read_metadata(artifact_dir)["recognizer"])
+
+
+def load_keras(artifact_dir: str | Path):
+    """Load the full Keras model of an artifact (training side; imports TensorFlow)."""
+    import keras  # noqa: PLC0415
+
+    path = Path(artifact_dir) / KERAS_FILE
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing")
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # keras raises many types for a damaged zip or config
+        raise ArtifactError(f"{path}: cannot be loaded ({exc})") from None
+
+
+def resolve(model: str | Path) -> Path:
+    """Accept a recognizer name (its shipped model) or an artifact directory; return the directory."""
+    path = Path(model)
+    if path.is_dir():
+        return path
+    try:
+        return get(str(model)).shipped_dir
+    except KeyError:
+        raise ArtifactError(f"{model}: neither an artifact directory nor a recognizer name") from None

@@ -1,0 +1,83 @@
+"""`python -m ml ...`: train, evaluate, compare, eda and predict from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ml import recognizers
+
+
+def _train(args) -> int:
+    from ml import data  # noqa: PLC0415 - each command imports only what it needs
+    from ml.train import TrainConfig, threads_from_env, train
+
+    threads_from_env()
+    recognizer = recognizers.get(args.recognizer)
+    dataset = data.load(args.data, recognizer, args.split)
+    print(f"{recognizer.name}: {len(dataset)} training images from {args.data} [{args.split}] "
+          f"{dataset.counts()}" + (f"; skipped classes {dataset.skipped}" if dataset.skipped else ""))
+    config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.lr, patience=args.patience, class_weight=args.class_weight,
+                         seed=args.seed, weights=args.weights, init=args.init)
+    out = train(recognizer, dataset, args.out or Path("instance/runs") / recognizer.name, config,
+                extra_metadata={"command": " ".join(["python -m ml", *sys.argv[1:]])})
+    print(f"artifact written to {out}")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from ml.evaluate import evaluate_artifact  # noqa: PLC0415
+
+    report = evaluate_artifact(args.model, args.data, args.split, args.out, save=args.save)
+    if args.json:
+        print(json.dumps({k: v for k, v in report.items() if k != "confusion"}))
+    else:
+        print(report["text"])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface of the ml package."""
+    p = argparse.ArgumentParser(prog="python -m ml", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a recognizer and write a model artifact")
+    t.add_argument("recognizer", choices=list(recognizers.RECOGNIZERS))
+    t.add_argument("data", help="dataset: class folders, FER-2013 CSV, SVHN .mat/.h5, digitStruct")
+    t.add_argument("--split", default="train", help="split to train on (default: train)")
+    t.add_argument("--arch", default="cnn", help="architecture (see `python -m ml compare --help`)")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--patience", type=int, default=8)
+    t.add_argument("--class-weight", default="sqrt", choices=["none", "balanced", "sqrt"])
+    t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--weights", help="weights file for a transfer:<backbone> architecture")
+    t.add_argument("--init", help="artifact directory to fine-tune from")
+    t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a model artifact on a dataset split")
+    e.add_argument("model", help="recognizer name (its shipped model) or artifact directory")
+    e.add_argument("data")
+    e.add_argument("--split", default="test")
+    e.add_argument("--out", help="folder for the confusion-matrix PNG (default: the artifact's)")
+    e.add_argument("--save", action="store_true", help="record the figures in the artifact's metadata")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(func=_evaluate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors in the input become a one-line message and exit status 2."""
+    from ml.artifact import ArtifactError  # noqa: PLC0415
+    from ml.data import DataFormatError
+
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DataFormatError, ArtifactError, FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,83 @@
+"""Lean inference: a LiteRT model plus the shared preprocessing, with no TensorFlow import."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ml import artifact
+from ml.preprocess import prepare
+from ml.recognizers import Recognizer, get
+
+
+@dataclass
+class Detection:
+    """One classified region: its box in the photo (x, y, w, h), label, confidence and all probabilities."""
+
+    box: tuple[int, int, int, int]
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    crop: np.ndarray  # the prepared input the model saw (H×W×C uint8)
+
+
+class Classifier:
+    """A loaded artifact that turns prepared images into class probabilities."""
+
+    def __init__(self, artifact_dir: str | Path, threads: int | None = 1):
+        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 - heavy, load on demand
+
+        self.path = Path(artifact_dir)
+        self.metadata = artifact.read_metadata(self.path)
+        self.recognizer: Recognizer = get(self.metadata["recognizer"])
+        self.classes: list[str] = list(self.metadata["classes"])
+        lite = self.path / artifact.LITE_FILE
+        if not lite.is_file():
+            raise artifact.ArtifactError(f"{lite}: missing")
+        try:
+            self._interpreter = Interpreter(model_path=str(lite), num_threads=threads)
+        except (ValueError, RuntimeError) as exc:
+            raise artifact.ArtifactError(f"{lite}: cannot be loaded ({exc})") from None
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch = 0
+        self._lock = threading.Lock()  # an interpreter is not safe to share between threads
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Class probabilities for an N×H×W×C uint8 batch, in one inference call."""
+        if len(batch) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        with self._lock:
+            if len(batch) != self._batch:
+                self._interpreter.resize_tensor_input(self._input, [len(batch), *batch.shape[1:]])
+                self._interpreter.allocate_tensors()
+                self._batch = len(batch)
+            self._interpreter.set_tensor(self._input, batch.astype(np.float32))
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output).copy()
+
+    def detections(self, crops: list[np.ndarray], boxes: list[tuple[int, int, int, int]]) -> list[Detection]:
+        """Classify prepared crops in one batch and pair each with its box."""
+        probs = self.probabilities(np.stack(crops) if crops else np.zeros((0, *self.recognizer.input_shape)))
+        found = []
+        for crop, box, p in zip(crops, boxes, probs):
+            best = int(p.argmax())
+            found.append(Detection(tuple(int(v) for v in box), self.classes[best], float(p[best]),
+                                   {c: float(v) for c, v in zip(self.classes, p)}, crop))
+        return found
+
+
+def classify(classifier: Classifier, image, face_detector=None) -> list[Detection]:
+    """Classify a decoded PIL image: every face first when the recognizer needs faces, else the whole image."""
+    recognizer = classifier.recognizer
+    if recognizer.faces:
+        from ml import faces  # noqa: PLC0415
+
+        boxes = (face_detector or faces.default_detector()).find(image)
+        crops = [prepare(image.crop((x, y, x + w, y + h)), recognizer) for x, y, w, h in boxes]
+    else:
+        boxes = [(0, 0, image.width, image.height)]
+        crops = [prepare(image, recognizer)]
+    return classifier.detections(crops, boxes)

@@ -1,0 +1,177 @@
+"""Training: stratified validation split, augmentation, class weights, early stopping, resume."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ml.data import Dataset
+from ml.recognizers import Recognizer
+
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; stored in the artifact's metadata."""
+
+    arch: str = "cnn"
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    val_fraction: float = 0.1
+    patience: int = 8
+    class_weight: str = "sqrt"  # none | balanced | sqrt (balanced, softened: keeps overall accuracy)
+    label_smoothing: float = 0.1
+    seed: int = 1234
+    weights: str | None = None  # weights file for transfer:<backbone>
+    init: str | None = None  # artifact to fine-tune from (same recognizer), e.g. the champion
+
+
+def split_validation(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified train/validation indices carved from the training split."""
+    rng = np.random.default_rng(seed)
+    train_idx, val_idx = [], []
+    for cls in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == cls))
+        n_val = int(round(len(rows) * fraction)) if len(rows) > 1 else 0
+        val_idx.append(rows[:n_val])
+        train_idx.append(rows[n_val:])
+    return np.sort(np.concatenate(train_idx)), np.sort(np.concatenate(val_idx))
+
+
+def class_weights(labels: np.ndarray, n_classes: int, how: str) -> dict[int, float] | None:
+    """Per-class loss weights against imbalance: 'balanced', its square root 'sqrt', or 'none'."""
+    if how == "none":
+        return None
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    weights = len(labels) / (n_classes * np.maximum(counts, 1))
+    if how == "sqrt":
+        weights = np.sqrt(weights)
+    elif how != "balanced":
+        raise ValueError(f"class_weight must be none, balanced or sqrt, not {how!r}")
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def augmenter(recognizer: Recognizer):
+    """Random geometric and photometric changes that keep the label (never flip digits)."""
+    import keras  # noqa: PLC0415
+    from keras import layers
+
+    steps = [layers.RandomFlip("horizontal")] if recognizer.flip else []
+    steps += [layers.RandomRotation(0.05 if recognizer.flip else 0.04, fill_mode="nearest"),
+              layers.RandomTranslation(0.1, 0.1, fill_mode="nearest"),
+              layers.RandomZoom((-0.1, 0.15), fill_mode="nearest"),
+              layers.RandomContrast(0.3)]
+    return keras.Sequential(steps, name="augment")
+
+
+def _pipeline(images, onehot, batch_size: int, shuffle_seed: int | None, augment=None):
+    import tensorflow as tf  # noqa: PLC0415
+
+    data = tf.data.Dataset.from_tensor_slices((images, onehot))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+    data = data.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
+    if augment is not None:
+        # Augmenting 0..255 floats; clip back because contrast can overshoot.
+        data = data.map(lambda x, y: (tf.clip_by_value(augment(x, training=True), 0, 255), y),
+                        num_parallel_calls=tf.data.AUTOTUNE)
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+def _progress_callback(progress: Progress | None, epochs: int):
+    import keras  # noqa: PLC0415
+
+    class Report(keras.callbacks.Callback):
+        """Reports epoch, percent done and ETA after each epoch (the web page's live progress)."""
+
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            done = epoch + 1
+            elapsed = time.monotonic() - self.start
+            if progress:
+                progress({"epoch": done, "epochs": epochs, "percent": round(100 * done / epochs, 1),
+                          "eta_s": round(elapsed / done * (epochs - done), 1),
+                          **{k: round(float(v), 4) for k, v in (logs or {}).items()}})
+
+    return Report()
+
+
+def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: TrainConfig,
+          progress: Progress | None = None, extra_metadata: dict | None = None) -> Path:
+    """Train on `data` (validation carved from it), save the best model as an artifact in `out_dir`."""
+    import keras  # noqa: PLC0415
+    import tensorflow as tf
+
+    from ml import artifact, metrics, models  # noqa: PLC0415
+
+    if len(data) < 2:
+        raise ValueError("need at least two training images")
+    out = Path(out_dir)
+    work = out / "work"  # checkpoints and the resume state; removed once the artifact is written
+    work.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    train_idx, val_idx = split_validation(data.labels, config.val_fraction, config.seed)
+    n_classes = len(recognizer.classes)
+    onehot = np.eye(n_classes, dtype=np.float32)[data.labels]
+
+    if config.init:
+        model = artifact.load_keras(config.init)
+    else:
+        model = models.build(config.arch, recognizer, config.weights)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+    fit_data = _pipeline(data.images[train_idx], onehot[train_idx], config.batch_size, config.seed,
+                         augmenter(recognizer))
+    has_val = len(val_idx) > 0
+    val_data = _pipeline(data.images[val_idx], onehot[val_idx], 256, None) if has_val else None
+    monitor = "val_accuracy" if has_val else "accuracy"
+    best = work / "best.keras"
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(work / "resume")),
+        keras.callbacks.ModelCheckpoint(str(best), monitor=monitor, save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, mode="max"),
+        keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5,
+                                          patience=max(1, config.patience // 3), min_lr=1e-5),
+        _progress_callback(progress, config.epochs),
+    ]
+    started = time.monotonic()
+    history = model.fit(fit_data, validation_data=val_data, epochs=config.epochs,
+                        class_weight=class_weights(data.labels[train_idx], n_classes, config.class_weight),
+                        callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+    seconds = time.monotonic() - started
+    model = keras.models.load_model(best) if best.exists() else model
+    val_metrics = None
+    if has_val:
+        probs = model.predict(tf.cast(data.images[val_idx], tf.float32), batch_size=256, verbose=0)
+        val_metrics = metrics.summary(data.labels[val_idx], probs, recognizer.classes)
+    artifact.save(model, recognizer, out, architecture=config.arch if not config.init else f"init:{config.init}",
+                  training={"config": asdict(config), "seconds": round(seconds, 1),
+                            "epochs_run": len(history.history.get("loss", [])),
+                            "history": {k: [round(float(v), 4) for v in vals]
+                                        for k, vals in history.history.items()}},
+                  dataset={**data.manifest(), "train_rows": int(len(train_idx)), "val_rows": int(len(val_idx))},
+                  metrics={"validation": val_metrics}, **(extra_metadata or {}))
+    for path in sorted(work.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    work.rmdir()
+    return out
+
+
+def threads_from_env() -> None:
+    """Honour ML_THREADS so background training can leave a core free."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    threads = int(os.environ.get("ML_THREADS", "0"))
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
