@@ -1,0 +1,57 @@
+"""SVHN as arrays: format 2 `.mat` files (`X` 32×32×3×N, `y` 1..10) and the course's `.h5` splits."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ml.data import DataFormatError, Sample
+from ml.data.arrays import digit_names, samples, to_uint8
+
+# The course file stores each split as X_<name>, y_<name>.
+H5_SPLITS = {"train": "train", "val": "val", "test": "test"}
+H5_EXPECTED = "datasets X_train, y_train, X_val, y_val, X_test, y_test (X: N×32×32 or N×32×32×3)"
+MAT_EXPECTED = "SVHN format 2 variables X (32×32×3×N) and y (N×1, 10 meaning digit 0)"
+
+
+def split_from_name(path: Path) -> str:
+    """train, test or extra from a name like train_32x32.mat or a folder called test; else 'all'."""
+    for part in (path.stem.lower(), path.parent.name.lower()):
+        for split in ("train", "test", "extra"):
+            if part.startswith(split):
+                return split
+    return "all"
+
+
+def read_mat(path: Path) -> list[Sample]:
+    """Read an SVHN format 2 .mat file (MATLAB ≤ 7.2, as the official files are)."""
+    import scipy.io  # noqa: PLC0415 - only .mat files need SciPy
+
+    try:
+        content = scipy.io.loadmat(path, variable_names=["X", "y"])
+    except (ValueError, TypeError, OSError) as exc:
+        raise DataFormatError(f"{path}: not a readable MATLAB file ({exc}); expected {MAT_EXPECTED}") from None
+    if "X" not in content or "y" not in content:
+        found = ", ".join(k for k in content if not k.startswith("__")) or "none"
+        raise DataFormatError(f"{path}: expected {MAT_EXPECTED}; found variables {found}")
+    images, labels = content["X"], content["y"]
+    if images.ndim != 4 or images.shape[2] != 3:
+        raise DataFormatError(f"{path}: expected X of shape 32×32×3×N, found {images.shape}")
+    images = to_uint8(np.moveaxis(images, 3, 0), str(path))
+    return samples(images, digit_names(labels, str(path)), split_from_name(path), str(path))
+
+
+def read_h5(path: Path, handle) -> list[Sample]:
+    """Read the course's SVHN .h5 (an open h5py file): X_*/y_* pairs, grayscale or colour."""
+    found = []
+    for name, split in H5_SPLITS.items():
+        if f"X_{name}" not in handle and f"y_{name}" not in handle:
+            continue
+        if f"X_{name}" not in handle or f"y_{name}" not in handle:
+            raise DataFormatError(f"{path}: X_{name} and y_{name} must come together; expected {H5_EXPECTED}")
+        source = f"{path}:X_{name}"
+        images = to_uint8(np.asarray(handle[f"X_{name}"]), source)
+        found += samples(images, digit_names(np.asarray(handle[f"y_{name}"]), f"{path}:y_{name}"), split, source)
+    if not found:
+        raise DataFormatError(f"{path}: expected {H5_EXPECTED}; found {', '.join(handle) or 'nothing'}")
+    return found
