@@ -38,6 +38,43 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _eda(args) -> int:
+    from ml.eda import run  # noqa: PLC0415
+
+    report = run(args.data, args.out)
+    dup = report["duplicates"]
+    print(f"{report['n']} images, {len(report['classes'])} classes; {dup['groups']} duplicate groups, "
+          f"{dup['cross_split_groups']} across splits; report: {Path(args.out) / 'index.html'}")
+    return 0
+
+
+def _predict(args) -> int:
+    from ml import artifact  # noqa: PLC0415
+    from ml.preprocess import ImageError, open_image
+    from ml.serving import Classifier, classify
+
+    classifier = Classifier(artifact.resolve(args.model))
+    failed = 0
+    for path in args.images:
+        try:
+            found = classify(classifier, open_image(path))
+        except ImageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"image": path, "detections": [
+                {"box": d.box, "label": d.label, "confidence": d.confidence, "probabilities": d.probabilities}
+                for d in found]}))
+            continue
+        print(f"{path}: " + ("no faces found" if not found else f"{len(found)} detection(s)"))
+        for d in found:
+            runners_up = sorted(d.probabilities.items(), key=lambda kv: -kv[1])[1:3]
+            print(f"  box {d.box}: {d.label} {d.confidence:.1%} ("
+                  + ", ".join(f"{label} {p:.1%}" for label, p in runners_up) + ")")
+    return 2 if failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface of the ml package."""
     p = argparse.ArgumentParser(prog="python -m ml", description=__doc__)
@@ -67,6 +104,17 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--save", action="store_true", help="record the figures in the artifact's metadata")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_evaluate)
+
+    d = sub.add_parser("eda", help="exploratory data analysis: HTML page with charts")
+    d.add_argument("data", help="any dataset the readers accept")
+    d.add_argument("--out", required=True, help="folder for index.html, report.json and the PNG charts")
+    d.set_defaults(func=_eda)
+
+    r = sub.add_parser("predict", help="classify images (faces first for face recognizers)")
+    r.add_argument("model", help="recognizer name (its shipped model) or artifact directory")
+    r.add_argument("images", nargs="+")
+    r.add_argument("--json", action="store_true", help="print one JSON object per image")
+    r.set_defaults(func=_predict)
     return p
 
 
