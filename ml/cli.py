@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from ml import recognizers
+from ml.architectures import describe
+from ml.compare import DEFAULT_ARCHS
 
 
 def _train(args) -> int:
@@ -22,7 +25,7 @@ def _train(args) -> int:
                          learning_rate=args.lr, patience=args.patience, class_weight=args.class_weight,
                          seed=args.seed, weights=args.weights, init=args.init)
     out = train(recognizer, dataset, args.out or Path("instance/runs") / recognizer.name, config,
-                extra_metadata={"command": " ".join(["python -m ml", *sys.argv[1:]])})
+                extra_metadata={"command": "python -m ml " + shlex.join(args.argv)})
     print(f"artifact written to {out}")
     return 0
 
@@ -35,6 +38,22 @@ def _evaluate(args) -> int:
         print(json.dumps({k: v for k, v in report.items() if k != "confusion"}))
     else:
         print(report["text"])
+    return 0
+
+
+def _compare(args) -> int:
+    from ml.compare import compare  # noqa: PLC0415
+    from ml.train import TrainConfig, threads_from_env
+
+    threads_from_env()
+    archs = [a for item in args.archs for a in item.split(",") if a]
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+                         weights=args.weights)
+    out = Path(args.out or Path("instance/compare") / args.recognizer)
+    report = compare(recognizers.get(args.recognizer), args.data, archs, out, config,
+                     args.train_split, args.test_split, args.limit)
+    print((out / "comparison.md").read_text())
+    print(f"written: {out / 'comparison.md'} and {out / 'comparison.json'}; best: {report['best']['arch']}")
     return 0
 
 
@@ -105,6 +124,23 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_evaluate)
 
+    c = sub.add_parser("compare", help="train several architectures and compare them on the test split")
+    c.add_argument("data")
+    c.add_argument("--recognizer", required=True, choices=list(recognizers.RECOGNIZERS))
+    c.add_argument("--archs", nargs="+", default=[",".join(DEFAULT_ARCHS)], metavar="ARCH",
+                   help=f"architectures, space or comma separated (default {','.join(DEFAULT_ARCHS)}); "
+                        f"known: {', '.join(describe())}")
+    c.add_argument("--epochs", type=int, default=10)
+    c.add_argument("--patience", type=int, default=4)
+    c.add_argument("--batch-size", type=int, default=64)
+    c.add_argument("--seed", type=int, default=1234)
+    c.add_argument("--limit", type=int, help="use at most N images of each split (stratified), for quick runs")
+    c.add_argument("--weights", help="weights file for transfer:<backbone> architectures")
+    c.add_argument("--train-split", default="train")
+    c.add_argument("--test-split", default="test")
+    c.add_argument("--out", help="folder for the runs and comparison.md/.json (default instance/compare/<recognizer>)")
+    c.set_defaults(func=_compare)
+
     d = sub.add_parser("eda", help="exploratory data analysis: HTML page with charts")
     d.add_argument("data", help="any dataset the readers accept")
     d.add_argument("--out", required=True, help="folder for index.html, report.json and the PNG charts")
@@ -123,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     from ml.artifact import ArtifactError  # noqa: PLC0415
     from ml.data import DataFormatError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
+    args.argv = argv  # recorded in the artifact's metadata as the command that made it
     try:
         return args.func(args)
     except (DataFormatError, ArtifactError, FileNotFoundError, KeyError, ValueError) as exc:

@@ -8,6 +8,7 @@ import numpy as np
 from ml.data import DataFormatError, Sample
 from ml.data.arrays import digit_names, samples, to_uint8
 
+SPLIT_NAMES = ("train", "test", "extra")
 # The course file stores each split as X_<name>, y_<name>.
 H5_SPLITS = {"train": "train", "val": "val", "test": "test"}
 H5_EXPECTED = "datasets X_train, y_train, X_val, y_val, X_test, y_test (X: N×32×32 or N×32×32×3)"
@@ -15,11 +16,11 @@ MAT_EXPECTED = "SVHN format 2 variables X (32×32×3×N) and y (N×1, 10 meaning
 
 
 def split_from_name(path: Path) -> str:
-    """train, test or extra from a name like train_32x32.mat or a folder called test; else 'all'."""
-    for part in (path.stem.lower(), path.parent.name.lower()):
-        for split in ("train", "test", "extra"):
-            if part.startswith(split):
-                return split
+    """train, test or extra from a file name like train_32x32.mat or a folder named so; else 'all'."""
+    stem, folder = path.stem.lower(), path.parent.name.lower()
+    for split in SPLIT_NAMES:
+        if folder == split or stem == split or stem.startswith(f"{split}_"):
+            return split
     return "all"
 
 

@@ -1,0 +1,76 @@
+"""The session's tiny trained artifact: metadata, Keras and LiteRT agree, evaluate and predict through the CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ml import artifact
+from ml.cli import main
+from ml.data import load
+from ml.preprocess import open_image, prepare
+from ml.recognizers import get
+from ml.serving import Classifier, classify
+
+
+def test_artifact_holds_model_lean_export_and_metadata(trained, folders):
+    assert {p.name for p in trained.iterdir()} == {"model.keras", "model.tflite", "metadata.json"}
+    meta = artifact.read_metadata(trained)
+    assert meta["recognizer"] == "emotion4"
+    assert meta["classes"] == ["happy", "neutral", "sad", "surprise"]
+    assert meta["input"] == {"size": 48, "mode": "L", "channels": 1, "faces": True, "dtype": "float32 values 0..255"}
+    assert meta["architecture"] == "cnn_tiny"
+    assert meta["training"]["config"]["epochs"] == 1 and meta["training"]["epochs_run"] == 1
+    assert meta["dataset"]["n"] == 40 and meta["dataset"]["counts"] == dict.fromkeys(meta["classes"], 10)
+    assert meta["dataset"]["sha256"] == load(folders, get("emotion4"), "train").digest
+    assert meta["dataset"]["train_rows"] + meta["dataset"]["val_rows"] == 40
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["libraries"])
+    assert "prepare" in meta["preprocessing"] and meta["created_at"]
+    assert meta["command"].startswith("python -m ml train")
+
+
+def test_litert_matches_keras_on_the_same_batch(trained, folders):
+    batch = load(folders, get("emotion4"), "test").images
+    keras_probs = artifact.load_keras(trained).predict(batch.astype(np.float32), verbose=0)
+    lite_probs = Classifier(trained).probabilities(batch)
+    assert lite_probs.shape == (12, 4)
+    np.testing.assert_allclose(lite_probs, keras_probs, atol=1e-5)
+
+
+def test_training_and_serving_prepare_identical_arrays(trained, folders):
+    dataset = load(folders, get("emotion4"), "test")
+    classifier = Classifier(trained)
+    for key, trained_on in zip(dataset.keys, dataset.images):
+        raw = open(key, "rb").read()
+        served = classify(classifier, open_image(raw))
+        assert len(served) == 1 and np.array_equal(served[0].crop, trained_on)
+        assert np.array_equal(prepare(open_image(key), classifier.recognizer), trained_on)
+
+
+def test_evaluate_json(trained, folders, tmp_path, capsys):
+    assert main(["evaluate", str(trained), str(folders), "--json", "--out", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 12 and 0.0 <= report["accuracy"] <= 1.0 and 0.0 <= report["macro_f1"] <= 1.0
+    assert set(report["per_class"]) == {"happy", "neutral", "sad", "surprise"}
+    assert report["per_class"]["sad"]["support"] == 3
+    assert report["skipped"] == {"angry": 1}
+    assert (tmp_path / "confusion_test.png").stat().st_size > 0
+
+
+def test_evaluate_text_says_what_was_skipped(trained, folders, tmp_path, capsys):
+    assert main(["evaluate", str(trained), str(folders), "--out", str(tmp_path)]) == 0
+    assert "skipped class folders the model does not know: angry (1)" in capsys.readouterr().out
+
+
+def test_predict_prints_detections(trained, folders, capsys):
+    image = next((folders / "test" / "sad").iterdir())
+    assert main(["predict", str(trained), str(image), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)["detections"]
+    assert len(found) == 1 and found[0]["box"] == [0, 0, 48, 48]
+    assert abs(sum(found[0]["probabilities"].values()) - 1.0) < 1e-4
+
+
+def test_predict_reports_an_unreadable_image(trained, tmp_path, capsys):
+    (tmp_path / "note.png").write_text("not a picture")
+    assert main(["predict", str(trained), str(tmp_path / "note.png")]) == 2
+    assert "note.png: not a readable image" in capsys.readouterr().err
