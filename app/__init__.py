@@ -1,0 +1,46 @@
+"""VisionLoop: upload a photo, see what the models recognize, confirm or correct them."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app import storage, templating
+from app.config import ROOT, Config
+from app.extensions import csrf, db, login_manager, migrate
+from app.tasks import celery_init_app
+
+
+def create_app(config: type | Mapping | None = None) -> Flask:
+    """Build the app from Config, then the instance folder's config.py, or the given overrides."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    elif isinstance(config, Mapping):
+        app.config.from_mapping(config)
+    else:
+        app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    # render_as_batch: SQLite can only alter tables by copying them.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    storage.init_app(app)
+    celery_init_app(app)
+    templating.init_app(app)
+
+    from app import api, auth, classify, errors, history  # noqa: PLC0415 - blueprints import models
+    from app.cli import users
+
+    app.register_blueprint(errors.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(classify.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry them
+    app.cli.add_command(users)
+    return app

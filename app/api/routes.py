@@ -1,0 +1,114 @@
+"""API endpoints: tokens, predictions (create, list, get, feedback, delete) and the OpenAPI document."""
+from flask import abort, current_app, g, jsonify, request, url_for
+
+from app.api import bp, openapi, schemas
+from app.api.auth import basic_user, token_required
+from app.services import accounts, classification, feedback, predictions
+from app.tasks import queue
+from app.tasks.storage import place_images
+
+
+@bp.post("/tokens")
+def create_token():
+    """Trade HTTP Basic credentials for a bearer token."""
+    return jsonify(token=accounts.issue_token(basic_user())), 201
+
+
+def _location() -> tuple[float, float] | None:
+    raw = (request.form.get("latitude"), request.form.get("longitude"))
+    if not any(raw):
+        return None
+    try:
+        lat, lon = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        abort(400, "Send both latitude and longitude as numbers, or neither.")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        abort(400, "latitude must be within -90..90 and longitude within -180..180.")
+    return (lat, lon)
+
+
+@bp.post("/predictions")
+@token_required
+def create_prediction():
+    """Classify the multipart `image` with the comma-separated `recognizers` and keep the result."""
+    upload = request.files.get("image")
+    if upload is None:
+        abort(400, 'Send the photo as the multipart field "image".')
+    names = request.form.get("recognizers", "")
+    location = _location()
+    try:
+        outcome = classification.classify(upload.read(), names.split(","))
+    except classification.UploadError as exc:
+        abort(exc.status, str(exc))
+    except classification.ModelUnavailable as exc:
+        abort(503, str(exc))
+    try:
+        prediction = predictions.record(g.user, outcome, location)
+    except predictions.StorageUnavailable as exc:
+        abort(503, str(exc))
+    response = jsonify(schemas.prediction(prediction))
+    response.headers["Location"] = url_for("api.get_prediction", prediction_id=prediction.id)
+    return response, 201
+
+
+@bp.get("/predictions")
+@token_required
+def list_predictions():
+    """The caller's predictions, newest first; `next` links the following page."""
+    per_page = request.args.get("per_page", current_app.config["API_PER_PAGE"], type=int)
+    page = predictions.recent(g.user, request.args.get("page", 1, type=int), per_page)
+    following = url_for("api.list_predictions", page=page.next_num, per_page=page.per_page,
+                        _external=True) if page.has_next else None
+    return {"items": [schemas.prediction(p) for p in page.items], "next": following}
+
+
+def _owned(prediction_id: int):
+    return predictions.owned_prediction(g.user, prediction_id) or abort(404, "No such prediction.")
+
+
+@bp.get("/predictions/<int:prediction_id>")
+@token_required
+def get_prediction(prediction_id: int):
+    """One of the caller's predictions."""
+    return schemas.prediction(_owned(prediction_id))
+
+
+@bp.post("/predictions/<int:prediction_id>/feedback")
+@token_required
+def give_feedback(prediction_id: int):
+    """`{"recognizer", "detection": i, "label"}`: the predicted label confirms, another corrects."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, 'Send a JSON object {"recognizer": ..., "detection": <index>, "label": ...}.')
+    recognizer, index, label = body.get("recognizer"), body.get("detection"), body.get("label")
+    if not isinstance(recognizer, str) or not isinstance(label, str) \
+            or not isinstance(index, int) or isinstance(index, bool):
+        abort(400, '"recognizer" and "label" must be strings and "detection" an integer index.')
+    prediction = _owned(prediction_id)
+    found = [d for r in prediction.results if r.recognizer == recognizer for d in r.detections if d.position == index]
+    if not found:
+        abort(404, f"This prediction has no {recognizer} detection {index}.")
+    try:
+        outcome = feedback.give(g.user, found[0], label, "api")
+    except feedback.FeedbackError as exc:
+        abort(400, str(exc))
+    if outcome.images_pending:
+        queue(place_images, found[0].id)
+    return schemas.prediction(prediction)
+
+
+@bp.delete("/predictions/<int:prediction_id>")
+@token_required
+def delete_prediction(prediction_id: int):
+    """Delete a prediction and its stored images."""
+    try:
+        predictions.delete_prediction(_owned(prediction_id))
+    except predictions.StorageUnavailable as exc:
+        abort(503, str(exc))
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API."""
+    return openapi.document(url_for("api.openapi_document", _external=True).rsplit("/", 1)[0])

@@ -1,0 +1,38 @@
+"""JSON bodies of the API; openapi.py describes exactly these shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.models import Detection, Prediction, Result, Status
+from app.models.base import as_utc
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z."""
+    return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def detection(d: Detection) -> dict:
+    """One face or digit: the model's answer, and the feedback it got (null before any)."""
+    return {
+        "box": list(d.box),
+        "label": d.predicted_label,
+        "confidence": round(d.confidence, 6),
+        "probabilities": {k: round(v, 6) for k, v in d.probabilities.items()},
+        "feedback": None if d.status == Status.UNREVIEWED else {"status": d.status.value, "label": d.label},
+    }
+
+
+def result(r: Result) -> dict:
+    """One recognizer's output on the photo."""
+    return {"recognizer": r.recognizer, "model_version": r.model_version, "duration_ms": r.duration_ms,
+            "detections": [detection(d) for d in r.detections]}
+
+
+def prediction(p: Prediction) -> dict:
+    """The body of 201 on create, of each list item, and of GET by id."""
+    location = None
+    if p.latitude is not None and p.longitude is not None:
+        location = {"latitude": p.latitude, "longitude": p.longitude, "source": p.location_source}
+    return {"id": p.id, "created_at": timestamp(p.created_at), "width": p.width, "height": p.height,
+            "location": location, "results": [result(r) for r in p.results]}

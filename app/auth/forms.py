@@ -1,0 +1,40 @@
+"""Account forms (CSRF-protected by Flask-WTF)."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from app.services.accounts import MIN_PASSWORD
+
+
+class SignupForm(FlaskForm):
+    """Email, password twice."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
+    submit = SubmitField("Create account")
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me signed in")
+    submit = SubmitField("Log in")
+
+
+class PasswordForm(FlaskForm):
+    """Change the password, proving the current one."""
+
+    current = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
+    submit = SubmitField("Change password")
+
+
+class LogoutForm(FlaskForm):
+    """Logging out is a POST, so another site cannot log people out with a link."""
+
+    submit = SubmitField("Log out")

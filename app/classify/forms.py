@@ -1,0 +1,43 @@
+"""Forms of the classify pages."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import FloatField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from ml.recognizers import RECOGNIZERS
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ClassifyForm(FlaskForm):
+    """A photo (file or camera snapshot), the recognizers to run, and a location only given on consent."""
+
+    image = FileField("Photo", validators=[FileRequired("Choose a photo or take one with the camera.")])
+    # Unknown names are reported by the classification service, with the same message as the API.
+    recognizers = CheckboxesField("Recognize", choices=[(r.name, r.title) for r in RECOGNIZERS.values()],
+                                  default=["emotion7"], validate_choice=False,
+                                  validators=[DataRequired("Choose at least one recognizer.")])
+    latitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
+
+    def location(self) -> tuple[float, float] | None:
+        """The browser's position when both coordinates were sent."""
+        if self.latitude.data is None or self.longitude.data is None:
+            return None
+        return (self.latitude.data, self.longitude.data)
+
+
+class FeedbackForm(FlaskForm):
+    """The label picked for a detection; each label is a submit button named "label"."""
+
+    label = StringField(validators=[DataRequired(), Length(max=32)])
+
+
+class DeleteForm(FlaskForm):
+    """A CSRF-protected delete button."""

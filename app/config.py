@@ -1,0 +1,49 @@
+"""Configuration from environment variables, with embedded defaults that need no server."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def database_url(value: str | None) -> str:
+    """The SQLAlchemy URL: DATABASE_URL (Heroku's postgres:// fixed) or SQLite in instance/."""
+    if not value:
+        return f"sqlite:///{INSTANCE / 'visionloop.sqlite'}"
+    if value.startswith("postgres://"):
+        # SQLAlchemy dropped the "postgres" alias; Heroku still hands it out.
+        return "postgresql://" + value[len("postgres://"):]
+    return value
+
+
+def celery_settings(redis_url: str | None) -> dict:
+    """Broker and result backend: Redis when REDIS_URL is set, else SQLite files in instance/."""
+    if redis_url:
+        broker, backend = redis_url, redis_url
+    else:
+        broker = f"sqla+sqlite:///{INSTANCE / 'celery-broker.sqlite'}"
+        backend = f"db+sqlite:///{INSTANCE / 'celery-results.sqlite'}"
+    return {"broker_url": broker, "result_backend": backend, "task_ignore_result": True,
+            "broker_connection_retry_on_startup": True}
+
+
+class Config:
+    """Settings read from the environment when the module is imported."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    STORAGE_DIR = os.environ.get("STORAGE_DIR") or str(INSTANCE / "storage")
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    CELERY = celery_settings(REDIS_URL)
+    MODELS_DIR = os.environ.get("MODELS_DIR") or str(ROOT / "ml" / "artifacts")
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", "40000000"))
+    HISTORY_PER_PAGE = 20
+    API_PER_PAGE = 20
+    TOKEN_DAYS = int(os.environ.get("TOKEN_DAYS", "30"))

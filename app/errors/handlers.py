@@ -1,0 +1,44 @@
+"""One handler for every HTTP error: `{"error": ...}` for the API, a page for people."""
+import json
+import logging
+
+from flask import current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from app.errors import bp
+
+log = logging.getLogger(__name__)
+
+
+def _message(error: HTTPException) -> str:
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        return f"The upload is too large; the limit is {limit:g} MB."
+    if isinstance(error, CSRFError):
+        return "The form expired or came from another site. Reload the page and try again."
+    return error.description or error.name
+
+
+def respond(error: HTTPException):
+    """Render `error` for whoever asked: JSON under /api/, else an HTML page."""
+    message = _message(error)
+    if request.path.startswith("/api/"):
+        response = error.get_response()  # keeps the status and headers such as WWW-Authenticate and Allow
+        response.set_data(json.dumps({"error": message}))
+        response.mimetype = "application/json"
+        return response
+    return render_template("errors/error.html", code=error.code, title=error.name, message=message), error.code
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """404, 405, 413, CSRF failures and the rest."""
+    return respond(error)
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(error: Exception):
+    """A bug: log it with its traceback, answer in the same format as every other error."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return respond(InternalServerError("Something went wrong on our side; it has been logged."))

@@ -1,0 +1,77 @@
+"""Image handling around the models: checked decoding, EXIF GPS, re-encoding without metadata."""
+from __future__ import annotations
+
+import base64
+import io
+import struct
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ml.preprocess import ImageError, open_image, to_mode
+
+GPS_IFD = 0x8825
+PREVIEW_SIDE = 1024
+FORMATS = "JPEG, PNG, GIF, WebP, BMP or TIFF"
+
+
+def decode(data: bytes, max_pixels: int) -> tuple[Image.Image, tuple[float, float] | None]:
+    """Decode an upload to an upright RGB image plus its EXIF GPS position; ImageError says what is wrong."""
+    if not data:
+        raise ImageError("The file is empty.")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:  # reads the header only: size before any pixels
+            width, height = probe.size
+            gps = exif_location(probe)
+    except Image.DecompressionBombError:
+        raise ImageError(f"The image has too many pixels; the limit is {max_pixels / 1e6:g} megapixels.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ImageError(f"This file is not an image we can read ({FORMATS}).") from None
+    if width * height > max_pixels:
+        raise ImageError(f"The image has too many pixels ({width}×{height}); "
+                         f"the limit is {max_pixels / 1e6:g} megapixels.")
+    try:
+        image = open_image(data)
+    except ImageError as exc:
+        raise ImageError(f"The image is damaged or truncated ({exc}).") from None
+    return to_mode(image, "RGB"), gps
+
+
+def exif_location(image: Image.Image) -> tuple[float, float] | None:
+    """(latitude, longitude) from the EXIF GPS block, or None when absent or malformed."""
+    try:
+        gps = image.getexif().get_ifd(GPS_IFD)
+        if not gps or 2 not in gps or 4 not in gps:
+            return None
+        lat = _degrees(gps[2], gps.get(1, "N"))
+        lon = _degrees(gps[4], gps.get(3, "E"))
+    except (ValueError, TypeError, ZeroDivisionError, KeyError, IndexError, OSError, struct.error):
+        return None  # broken EXIF must not stop a classification
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat, lon) != (lat, lon):
+        return None
+    return round(lat, 6), round(lon, 6)
+
+
+def _degrees(dms, ref) -> float:
+    degrees, minutes, seconds = (float(v) for v in dms)
+    value = degrees + minutes / 60 + seconds / 3600
+    ref = ref.decode() if isinstance(ref, bytes) else str(ref)
+    return -value if ref.strip().upper() in ("S", "W") else value
+
+
+def png_bytes(image: Image.Image | np.ndarray, fast: bool = False) -> bytes:
+    """Re-encode as PNG with no metadata; `fast` trades size for speed on big photos."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image)
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=1 if fast else 6)
+    return out.getvalue()
+
+
+def preview_uri(image: Image.Image) -> str:
+    """A downscaled JPEG data: URI, for results that are shown but not kept (anonymous visitors)."""
+    preview = image.copy()
+    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    out = io.BytesIO()
+    preview.save(out, "JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()

@@ -1,0 +1,117 @@
+"""One upload (Prediction), one Result per recognizer run on it, its Detections and their feedback."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import User
+from app.models.base import Timestamp, utcnow
+
+
+class Status(str, enum.Enum):
+    """Feedback state of a detection."""
+
+    UNREVIEWED = "unreviewed"
+    CONFIRMED = "confirmed"
+    CORRECTED = "corrected"
+
+
+class Prediction(db.Model):
+    """A photo a signed-in user classified, where and when, and where its re-encoded copy is stored."""
+
+    __tablename__ = "predictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    photo_key: Mapped[str | None] = mapped_column(String(255))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_source: Mapped[str | None] = mapped_column(String(16))  # "browser" or "exif"
+
+    user: Mapped[User] = relationship()
+    results: Mapped[list[Result]] = relationship(back_populates="prediction", cascade="all, delete-orphan",
+                                                 passive_deletes=True, order_by="Result.id")
+
+    @property
+    def detections(self) -> list[Detection]:
+        """Every detection of every recognizer, in result order."""
+        return [d for r in self.results for d in r.detections]
+
+
+class Result(db.Model):
+    """What one recognizer's model version found on a prediction's photo, and how long it took."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("prediction_id", "recognizer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id", ondelete="CASCADE"), index=True)
+    recognizer: Mapped[str] = mapped_column(String(32), index=True)
+    model_version: Mapped[str] = mapped_column(String(64), index=True)
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+    prediction: Mapped[Prediction] = relationship(back_populates="results")
+    detections: Mapped[list[Detection]] = relationship(back_populates="result", cascade="all, delete-orphan",
+                                                       passive_deletes=True, order_by="Detection.position")
+
+
+class Detection(db.Model):
+    """One face or digit: its box, the model's answer with all probabilities, and its current label."""
+
+    __tablename__ = "detections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]  # 0-based order within the result; the API's "detection" index
+    x: Mapped[int]
+    y: Mapped[int]
+    w: Mapped[int]
+    h: Mapped[int]
+    predicted_label: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float, index=True)
+    probabilities: Mapped[dict] = mapped_column(JSON)
+    label: Mapped[str] = mapped_column(String(32), index=True)  # predicted until feedback changes it
+    status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=16,
+                                                values_callable=lambda e: [m.value for m in e]),
+                                           default=Status.UNREVIEWED, index=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    crop_key: Mapped[str | None] = mapped_column(String(255))
+    original_key: Mapped[str | None] = mapped_column(String(255))
+
+    result: Mapped[Result] = relationship(back_populates="detections")
+    events: Mapped[list[FeedbackEvent]] = relationship(back_populates="detection", cascade="all, delete-orphan",
+                                                       passive_deletes=True, order_by="FeedbackEvent.id")
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """The box in photo pixels as (x, y, w, h)."""
+        return (self.x, self.y, self.w, self.h)
+
+    @property
+    def number(self) -> int:
+        """1-based number drawn on the photo."""
+        return self.position + 1
+
+
+class FeedbackEvent(db.Model):
+    """Someone confirmed or corrected a detection's label: who, when, from which label to which, and how."""
+
+    __tablename__ = "feedback_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    detection_id: Mapped[int] = mapped_column(ForeignKey("detections.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    from_label: Mapped[str] = mapped_column(String(32))
+    to_label: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # "web" or "api"
+
+    detection: Mapped[Detection] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()

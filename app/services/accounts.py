@@ -1,0 +1,90 @@
+"""Sign-up, sign-in, passwords and API tokens."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ApiToken, Detection, FeedbackEvent, Prediction, Result, User
+from app.models.base import utcnow
+
+MIN_PASSWORD = 8
+
+
+class AccountError(ValueError):
+    """A sign-up or password change that cannot be done; the message is safe to show."""
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    """Raise AccountError when `password` is too weak to accept."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+
+
+def find_user(email: str) -> User | None:
+    """The user with this email, if any."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def create_user(email: str, password: str, is_admin: bool = False) -> User:
+    """Create and commit a user; AccountError for a bad or taken email, or a too short password."""
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError(f"That is not a valid email address ({exc}).") from None
+    check_password_rules(password)
+    if find_user(email) is not None:
+        raise AccountError("An account with this email already exists.")
+    user = User(email=normalize_email(email), is_admin=is_admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when email and password match, else None."""
+    user = find_user(email)
+    return user if user is not None and user.check_password(password) else None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password after checking the current one."""
+    if not user.check_password(current):
+        raise AccountError("The current password is not right.")
+    check_password_rules(new)
+    user.set_password(new)
+    db.session.commit()
+
+
+def issue_token(user: User) -> str:
+    """A new API token for `user`; only its hash is kept, so this is the one time it is seen."""
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["TOKEN_DAYS"]
+    db.session.add(ApiToken(user=user, token_hash=ApiToken.digest(token), expires_at=utcnow() + timedelta(days=days)))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The owner of a valid, unexpired token."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
+    return row.user if row is not None and not row.expired else None
+
+
+def stats(user: User) -> dict[str, int]:
+    """How much a user has done: photos kept, detections, feedback given."""
+    photos = db.session.scalar(select(func.count(Prediction.id)).where(Prediction.user_id == user.id))
+    detections = db.session.scalar(select(func.count(Detection.id)).join(Result).join(Prediction)
+                                   .where(Prediction.user_id == user.id))
+    feedback = db.session.scalar(select(func.count(FeedbackEvent.id)).where(FeedbackEvent.user_id == user.id))
+    return {"photos": photos or 0, "detections": detections or 0, "feedback": feedback or 0}

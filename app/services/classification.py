@@ -1,0 +1,122 @@
+"""Run one or more recognizers on an uploaded photo (nothing is stored here)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image
+
+from app import imaging, serving
+from ml.artifact import ArtifactError
+from ml.preprocess import ImageError
+from ml.recognizers import RECOGNIZERS
+from ml.serving import Detection, classify as run_classifier
+
+
+class UploadError(ValueError):
+    """Input that cannot be classified; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+class ModelUnavailable(RuntimeError):
+    """A recognizer whose model artifact is missing or cannot be loaded."""
+
+
+@dataclass
+class RecognizerResult:
+    """What one recognizer found, with the model version that found it and the time it took."""
+
+    recognizer: str
+    model_version: str
+    duration_ms: float
+    detections: list[Detection]
+
+
+@dataclass
+class Classification:
+    """A decoded upload and every recognizer's result on it."""
+
+    image: Image.Image
+    gps: tuple[float, float] | None
+    results: list[RecognizerResult] = field(default_factory=list)
+
+    @property
+    def duration_ms(self) -> float:
+        """Time taken by all recognizers together."""
+        return sum(r.duration_ms for r in self.results)
+
+
+class _FacesOnce:
+    """Finds faces once per photo, however many face recognizers run on it."""
+
+    def __init__(self):
+        self._boxes = None
+
+    def find(self, image: Image.Image) -> list[tuple[int, int, int, int]]:
+        if self._boxes is None:
+            from ml import faces  # noqa: PLC0415 - OpenCV loads on the first face recognizer
+
+            self._boxes = faces.default_detector().find(image)
+        return self._boxes
+
+
+def parse_recognizers(names: Iterable[str]) -> list[str]:
+    """Known recognizer names in request order, without repeats; UploadError(400) otherwise."""
+    chosen = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    if not chosen:
+        raise UploadError(f"Choose at least one recognizer: {', '.join(RECOGNIZERS)}.", 400)
+    unknown = [n for n in chosen if n not in RECOGNIZERS]
+    if unknown:
+        raise UploadError(f"Unknown recognizer {', '.join(unknown)}; known: {', '.join(RECOGNIZERS)}.", 400)
+    return chosen
+
+
+def artifact_dir(name: str) -> Path:
+    """Where the model serving `name` lives."""
+    return Path(current_app.config["MODELS_DIR"]) / name
+
+
+def model_for(name: str) -> serving.Model:
+    """The loaded model for a recognizer; ModelUnavailable with a readable reason when there is none."""
+    try:
+        return serving.load(artifact_dir(name))
+    except ArtifactError as exc:
+        raise ModelUnavailable(f"The {name} model is not available yet ({exc}).") from None
+
+
+def availability() -> dict[str, str | None]:
+    """For each recognizer: None when its model is ready, else why it is not."""
+    problems = {}
+    for name in RECOGNIZERS:
+        try:
+            model_for(name)
+            problems[name] = None
+        except ModelUnavailable as exc:
+            problems[name] = str(exc)
+    return problems
+
+
+def classify(data: bytes, names: Iterable[str]) -> Classification:
+    """Decode `data` once and run each named recognizer on it; UploadError for unusable input."""
+    chosen = parse_recognizers(names)
+    models = {name: model_for(name) for name in chosen}
+    try:
+        image, gps = imaging.decode(data, current_app.config["MAX_IMAGE_PIXELS"])
+    except ImageError as exc:
+        raise UploadError(str(exc)) from None
+    outcome = Classification(image, gps)
+    faces = _FacesOnce()
+    for name, model in models.items():
+        started = time.perf_counter()
+        detections = run_classifier(model.classifier, image, face_detector=faces)
+        elapsed = (time.perf_counter() - started) * 1000
+        outcome.results.append(RecognizerResult(name, model.version, round(elapsed, 1), detections))
+    if not any(r.detections for r in outcome.results):
+        raise UploadError("No face found in the photo. Try a clear, front-facing, well-lit face.")
+    return outcome

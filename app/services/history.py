@@ -1,0 +1,42 @@
+"""A user's past detections with filters, newest first."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from app.extensions import db
+from app.models import Detection, Prediction, Result, User
+
+
+@dataclass
+class Filters:
+    """What the history page narrows down to; None means any."""
+
+    recognizer: str | None = None
+    label: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def detections(user: User, filters: Filters, page: int, per_page: int):
+    """One page of the user's detections matching `filters` (dates are UTC days)."""
+    query = (select(Detection).join(Detection.result).join(Result.prediction)
+             .where(Prediction.user_id == user.id)
+             .options(contains_eager(Detection.result).contains_eager(Result.prediction))
+             .order_by(Prediction.created_at.desc(), Detection.result_id, Detection.position))
+    if filters.recognizer:
+        query = query.where(Result.recognizer == filters.recognizer)
+    if filters.label:
+        query = query.where(Detection.label == filters.label)
+    if filters.since:
+        query = query.where(Prediction.created_at >= _start_of(filters.since))
+    if filters.until:
+        query = query.where(Prediction.created_at < _start_of(filters.until + timedelta(days=1)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,133 @@
+"""Keep a signed-in user's classification (SQL rows plus stored photo and crops), find and delete it."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import imaging, storage
+from app.extensions import db
+from app.models import Detection, Prediction, Result, User
+from app.services.classification import Classification
+from app.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(RuntimeError):
+    """Storage failed, so nothing was kept or deleted; the message is safe to show."""
+
+
+def photo_key(prediction_id: int) -> str:
+    """Where an upload's re-encoded photo is kept until its prediction is deleted."""
+    return f"photos/{prediction_id}.png"
+
+
+def inbox_key(recognizer: str, detection_id: int) -> str:
+    """Where a crop waits until someone confirms or corrects its label."""
+    return f"inbox/{recognizer}/{detection_id}.png"
+
+
+def labelled_key(kind: str, recognizer: str, label: str, detection_id: int) -> str:
+    """Class-folder key `<kind>/<recognizer>/<label>/<id>.png`; kind is "crops" or "originals"."""
+    return f"{kind}/{recognizer}/{label}/{detection_id}.png"
+
+
+def record(user: User, outcome: Classification, location: tuple[float, float] | None) -> Prediction:
+    """Store the photo and every crop, commit the rows; StorageUnavailable leaves nothing behind."""
+    source = "browser" if location else ("exif" if outcome.gps else None)
+    lat, lon = location or outcome.gps or (None, None)
+    prediction = Prediction(user=user, width=outcome.image.width, height=outcome.image.height,
+                            latitude=lat, longitude=lon, location_source=source)
+    crops = []
+    for found in outcome.results:
+        result = Result(recognizer=found.recognizer, model_version=found.model_version,
+                        duration_ms=found.duration_ms)
+        prediction.results.append(result)
+        for position, d in enumerate(found.detections):
+            detection = Detection(position=position, x=d.box[0], y=d.box[1], w=d.box[2], h=d.box[3],
+                                  predicted_label=d.label, label=d.label, confidence=d.confidence,
+                                  probabilities=d.probabilities)
+            result.detections.append(detection)
+            crops.append((detection, found.recognizer, d.crop))
+    db.session.add(prediction)
+    db.session.flush()  # ids name the stored files
+    written = []
+    try:
+        prediction.photo_key = photo_key(prediction.id)
+        storage.current().put(prediction.photo_key, imaging.png_bytes(outcome.image, fast=True))
+        written.append(prediction.photo_key)
+        for detection, recognizer, crop in crops:
+            detection.crop_key = inbox_key(recognizer, detection.id)
+            storage.current().put(detection.crop_key, imaging.png_bytes(crop))
+            written.append(detection.crop_key)
+    except StorageError as exc:
+        db.session.rollback()
+        _forget(written)
+        log.warning("prediction not kept: %s", exc)
+        raise StorageUnavailable("Storage is unavailable, so the result was not kept. Try again later.") from None
+    db.session.commit()
+    return prediction
+
+
+def _forget(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            storage.current().delete(key)
+        except StorageError as exc:
+            log.warning("could not remove %s after a failed save: %s", key, exc)
+
+
+def owned_prediction(user: User, prediction_id: int) -> Prediction | None:
+    """The user's prediction with this id; None for other users' records too."""
+    return db.session.scalar(select(Prediction).where(Prediction.id == prediction_id, Prediction.user_id == user.id)
+                             .options(selectinload(Prediction.results).selectinload(Result.detections)))
+
+
+def owned_detection(user: User, detection_id: int) -> Detection | None:
+    """The user's detection with this id; None for other users' records too."""
+    return db.session.scalar(select(Detection).join(Result).join(Prediction)
+                             .where(Detection.id == detection_id, Prediction.user_id == user.id))
+
+
+def recent(user: User, page: int, per_page: int):
+    """The user's predictions, newest first, one page of them."""
+    query = (select(Prediction).where(Prediction.user_id == user.id)
+             .order_by(Prediction.created_at.desc(), Prediction.id.desc())
+             .options(selectinload(Prediction.results).selectinload(Result.detections)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def stored_keys(detection: Detection) -> list[str]:
+    """Every stored file that belongs to one detection."""
+    return [k for k in (detection.crop_key, detection.original_key) if k]
+
+
+def delete_prediction(prediction: Prediction) -> None:
+    """Delete the stored files first, then the rows; StorageUnavailable keeps everything."""
+    keys = [k for d in prediction.detections for k in stored_keys(d)]
+    keys += [prediction.photo_key] if prediction.photo_key else []
+    _delete_files(keys)
+    db.session.delete(prediction)
+    db.session.commit()
+
+
+def delete_detection(detection: Detection) -> None:
+    """Delete one detection and its files; the whole prediction goes with its last detection."""
+    prediction = detection.result.prediction
+    if all(d.id == detection.id for d in prediction.detections):
+        delete_prediction(prediction)
+        return
+    _delete_files(stored_keys(detection))
+    db.session.delete(detection)
+    db.session.commit()
+
+
+def _delete_files(keys: list[str]) -> None:
+    try:
+        for key in keys:
+            storage.current().delete(key)
+    except StorageError as exc:
+        log.warning("delete failed: %s", exc)
+        raise StorageUnavailable("Storage is unavailable, so nothing was deleted. Try again later.") from None

@@ -1,0 +1,22 @@
+"""Template globals and filters."""
+from datetime import datetime
+
+from flask import Flask
+
+from app.models.base import as_utc
+from ml.recognizers import RECOGNIZERS
+
+
+def init_app(app: Flask) -> None:
+    """Register what every template may use."""
+    app.jinja_env.globals["RECOGNIZERS"] = RECOGNIZERS
+
+    @app.template_filter("utc")
+    def utc(value: datetime) -> str:
+        """A timestamp for people, in UTC."""
+        return as_utc(value).strftime("%d %b %Y, %H:%M UTC")
+
+    @app.template_filter("iso")
+    def iso(value: datetime) -> str:
+        """A timestamp for machines (the datetime attribute)."""
+        return as_utc(value).isoformat(timespec="seconds")
