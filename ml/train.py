@@ -147,7 +147,8 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
     started = time.monotonic()
     history = model.fit(fit_data, validation_data=val_data, epochs=config.epochs,
                         class_weight=class_weights(data.labels[train_idx], n_classes, config.class_weight),
-                        callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+                        callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2,
+                        shuffle=False)  # the pipeline shuffles (seeded); Keras cannot shuffle a tf.data input
     seconds = time.monotonic() - started
     model = keras.models.load_model(best) if best.exists() else model
     val_metrics = None

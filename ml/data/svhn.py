@@ -30,7 +30,7 @@ def read_mat(path: Path) -> list[Sample]:
 
     try:
         content = scipy.io.loadmat(path, variable_names=["X", "y"])
-    except (ValueError, TypeError, OSError) as exc:
+    except (scipy.io.matlab.MatReadError, ValueError, TypeError, OSError) as exc:
         raise DataFormatError(f"{path}: not a readable MATLAB file ({exc}); expected {MAT_EXPECTED}") from None
     if "X" not in content or "y" not in content:
         found = ", ".join(k for k in content if not k.startswith("__")) or "none"

@@ -12,7 +12,6 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 CLASSES = ("happy", "neutral", "sad", "surprise")
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def face_like(label: int, seed: int, size: int = 48) -> np.ndarray:

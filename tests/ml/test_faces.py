@@ -1,0 +1,74 @@
+"""Face detection on generated pictures, and classification of every face found."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from ml.faces import FaceDetector
+from ml.serving import Classifier, classify
+
+
+def drawn_face(size: int, radius: int) -> np.ndarray:
+    """A grey cartoon face (oval, brows, eyes, nose, mouth) that OpenCV's frontal-face cascade finds."""
+    image = np.full((size, size), 90, np.uint8)
+    c = size // 2
+    cv2.ellipse(image, (c, c), (int(radius * 0.8), radius), 0, 0, 360, 200, -1)
+    for side in (-1, 1):
+        eye = c + side * int(radius * 0.35)
+        cv2.ellipse(image, (eye, c - radius // 4), (int(radius * 0.18), int(radius * 0.09)), 0, 0, 360, 40, -1)
+        cv2.line(image, (eye - radius // 5, c - int(radius * 0.45)), (eye + radius // 5, c - int(radius * 0.45)),
+                 60, max(2, radius // 12))
+    cv2.line(image, (c, c - int(radius * 0.15)), (c, c + radius // 5), 150, max(2, radius // 20))
+    cv2.ellipse(image, (c, c + radius // 2), (int(radius * 0.3), radius // 10), 0, 0, 360, 70, -1)
+    return cv2.GaussianBlur(image, (0, 0), radius / 40)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return FaceDetector()
+
+
+def test_finds_each_face_in_a_large_photo_in_photo_pixels(detector):
+    photo = np.hstack([drawn_face(900, 200), drawn_face(900, 200)])  # 1800 wide: detection runs downscaled
+    boxes = detector.find(Image.fromarray(photo))
+    assert len(boxes) == 2
+    for (x, y, w, h), centre_x in zip(boxes, (450, 1350)):
+        assert x < centre_x - 120 and x + w > centre_x + 120 and y < 330 and y + h > 570
+        assert 300 < w < 700
+
+
+def test_finds_nothing_in_a_plain_photo(detector):
+    assert detector.find(Image.fromarray(np.full((400, 600), 120, np.uint8))) == []
+
+
+def test_a_small_image_is_already_a_face_crop(detector):
+    assert detector.find(Image.new("L", (48, 48))) == [(0, 0, 48, 48)]
+
+
+class StubDetector:
+    """Stands in for the cascade so the crops can be checked box by box."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def find(self, image):
+        return self.boxes
+
+
+def test_classify_crops_and_classifies_every_box(trained):
+    photo = Image.fromarray(np.hstack([np.full((300, 300), 30, np.uint8), np.full((300, 300), 220, np.uint8)]))
+    found = classify(Classifier(trained), photo, StubDetector([(10, 10, 200, 200), (350, 40, 220, 220)]))
+    assert [d.box for d in found] == [(10, 10, 200, 200), (350, 40, 220, 220)]
+    assert [int(d.crop.mean()) for d in found] == [30, 220]
+    assert all(d.label in d.probabilities and d.crop.shape == (48, 48, 1) for d in found)
+
+
+def test_classify_a_photo_without_faces_finds_nothing(trained):
+    assert classify(Classifier(trained), Image.new("L", (300, 200)), StubDetector([])) == []
+
+
+def test_drawn_face_is_classified_end_to_end(trained):
+    found = classify(Classifier(trained), Image.fromarray(drawn_face(400, 100)))
+    assert len(found) == 1 and 150 < found[0].box[2] < 300
