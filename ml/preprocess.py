@@ -55,7 +55,8 @@ def to_mode(image: Image.Image, mode: str) -> Image.Image:
 def prepare(image: Image.Image | np.ndarray, recognizer: Recognizer) -> np.ndarray:
     """Turn one image (any size or mode) into the uint8 H×W×C array a recognizer's model takes."""
     if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
+        # PIL has no H×W×1 mode: a prepared grayscale array comes back as H×W.
+        image = Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image)
     image = to_mode(image, recognizer.mode)
     if image.size != (recognizer.size, recognizer.size):
         image = image.resize((recognizer.size, recognizer.size), Image.BILINEAR)

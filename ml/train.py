@@ -1,6 +1,7 @@
 """Training: stratified validation split, augmentation, class weights, early stopping, resume."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -105,6 +106,22 @@ def _progress_callback(progress: Progress | None, epochs: int):
     return Report()
 
 
+def _checkpointing(best: Path, monitor: str) -> list:
+    """Save the best model, and its score beside it so a resumed run only replaces it with a better one."""
+    import keras  # noqa: PLC0415
+
+    score = best.with_suffix(".json")
+    before = json.loads(score.read_text())["best"] if best.exists() and score.exists() else None
+    checkpoint = keras.callbacks.ModelCheckpoint(str(best), monitor=monitor, mode="max", save_best_only=True,
+                                                 initial_value_threshold=before)
+
+    def remember(epoch, logs):
+        if checkpoint.best is not None and best.exists():
+            score.write_text(json.dumps({"best": float(checkpoint.best)}))
+
+    return [checkpoint, keras.callbacks.LambdaCallback(on_epoch_end=remember)]
+
+
 def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: TrainConfig,
           progress: Progress | None = None, extra_metadata: dict | None = None) -> Path:
     """Train on `data` (validation carved from it), save the best model as an artifact in `out_dir`."""
@@ -138,7 +155,7 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
     best = work / "best.keras"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(work / "resume")),
-        keras.callbacks.ModelCheckpoint(str(best), monitor=monitor, save_best_only=True),
+        *_checkpointing(best, monitor),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, mode="max"),
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5,
                                           patience=max(1, config.patience // 3), min_lr=1e-5),

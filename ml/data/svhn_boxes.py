@@ -9,8 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ml.data import DataFormatError, Sample
-from ml.data.arrays import digit_names
-from ml.data.svhn import split_from_name
+from ml.data.svhn import digit_names, split_from_name
 from ml.preprocess import ImageError, open_image
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,8 @@ def read_csv(path: Path) -> list[Sample]:
         reader = csv.DictReader(handle, skipinitialspace=True)
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
         if not is_box_header(reader.fieldnames):
-            raise DataFormatError(f"{path}: expected header {','.join(BOX_COLUMNS)}, found {','.join(reader.fieldnames)}")
+            raise DataFormatError(f"{path}: expected header {','.join(BOX_COLUMNS)}, "
+                                  f"found {','.join(reader.fieldnames)}")
         boxes, per_image = [], {}
         for line, row in enumerate(reader, start=2):
             image = (row["image"] or "").strip()

@@ -54,8 +54,10 @@ def render(report: dict) -> str:
         f"<!doctype html><html><head><meta charset=utf-8><title>EDA: {escape(report['data'])}</title>"
         f"<style>{STYLE}</style></head><body>",
         f"<h1>EDA: <code>{escape(report['data'])}</code></h1>",
-        f"<p>{report['n']} images, {len(report['classes'])} classes, splits: {escape(', '.join(report['counts']))}.</p>",
-        "<h2>Class counts</h2>", _counts_table(report["counts"]), f"<img src='{charts['class_counts']}' alt='class counts'>",
+        f"<p>{report['n']} images, {len(report['classes'])} classes, "
+        f"splits: {escape(', '.join(report['counts']))}.</p>",
+        "<h2>Class counts</h2>", _counts_table(report["counts"]),
+        f"<img src='{charts['class_counts']}' alt='class counts'>",
         "<h2>Samples per class</h2>", f"<img src='{charts['samples']}' alt='samples per class'>",
         "<h2>Image sizes and modes</h2>",
         table(["mode", "images"], [[k, v] for k, v in sizes["modes"].items()]),

@@ -7,7 +7,7 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from ml.data import DataFormatError, load, read_samples
+from ml.data import load, read_samples
 from ml.data.svhn_boxes import crop_digit
 from ml.recognizers import get
 
@@ -39,7 +39,8 @@ def write_digitstruct(path, photos: dict[str, list[dict]]):
                 if len(values) == 1:
                     group.create_dataset(key, data=np.array([values], np.float64))
                 else:
-                    cells = [refs.create_dataset(f"v{i}{key}{j}", data=np.array([[v]])).ref for j, v in enumerate(values)]
+                    cells = [refs.create_dataset(f"v{i}{key}{j}", data=np.array([[v]])).ref
+                             for j, v in enumerate(values)]
                     group.create_dataset(key, data=np.array(cells, dtype=h5py.ref_dtype).reshape(-1, 1))
             bboxes.append(group.ref)
         struct = f.create_group("digitStruct")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from ml.data import load
 from ml.preprocess import open_image, prepare
 from ml.recognizers import get
 from ml.serving import Classifier, classify
+from ml.train import TrainConfig, train
 
 
 def test_artifact_holds_model_lean_export_and_metadata(trained, folders):
@@ -74,3 +76,15 @@ def test_predict_reports_an_unreadable_image(trained, tmp_path, capsys):
     (tmp_path / "note.png").write_text("not a picture")
     assert main(["predict", str(trained), str(tmp_path / "note.png")]) == 2
     assert "note.png: not a readable image" in capsys.readouterr().err
+
+
+def test_resumed_run_keeps_the_better_checkpoint_from_before_the_interruption(trained, folders, tmp_path):
+    work = tmp_path / "run" / "work"
+    work.mkdir(parents=True)
+    shutil.copy(trained / "model.keras", work / "best.keras")
+    (work / "best.json").write_text(json.dumps({"best": 1.01}))  # no epoch of this run can beat it
+    out = train(get("emotion4"), load(folders, get("emotion4"), "train"), tmp_path / "run",
+                TrainConfig(arch="cnn_tiny", epochs=1))
+    for kept, before in zip(artifact.load_keras(out).get_weights(), artifact.load_keras(trained).get_weights()):
+        np.testing.assert_array_equal(kept, before)
+    assert not work.exists()
