@@ -47,3 +47,4 @@ class Config:
     HISTORY_PER_PAGE = 20
     API_PER_PAGE = 20
     TOKEN_DAYS = int(os.environ.get("TOKEN_DAYS", "30"))
+    PASSWORD_HASH_METHOD = "scrypt"  # tests use a cheap method; memory-hard hashing is for real accounts

@@ -71,4 +71,5 @@ def profile():
 @bp.app_context_processor
 def inject_logout_form():
     """Every page's navigation carries the log-out button's form."""
-    return {"logout_form": LogoutForm()}
+    # formdata=None: error pages render this too, and must not read a body that was refused (413).
+    return {"logout_form": LogoutForm(formdata=None)}
