@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ml import recognizers
 from ml.architectures import describe
-from ml.compare import DEFAULT_ARCHS
+from ml.compare import DEFAULT_ARCHS, compare
 
 
 def _train(args) -> int:
@@ -42,8 +42,7 @@ def _evaluate(args) -> int:
 
 
 def _compare(args) -> int:
-    from ml.compare import compare  # noqa: PLC0415
-    from ml.train import TrainConfig, threads_from_env
+    from ml.train import TrainConfig, threads_from_env  # noqa: PLC0415
 
     threads_from_env()
     archs = [a for item in args.archs for a in item.split(",") if a]

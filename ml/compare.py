@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ml import artifact, data, metrics
+from ml.architectures import ARCHITECTURES, TRANSFER_APPS, describe
 from ml.recognizers import Recognizer
 from ml.train import TrainConfig, split_validation, train
 
@@ -124,9 +125,22 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_archs(archs: list[str]) -> None:
+    """Refuse unknown names before any training starts, so a typo in the last one costs no hours."""
+    if not archs:
+        raise ValueError("no architectures to compare")
+    for arch in archs:
+        kind, _, rest = arch.partition(":")
+        if arch.startswith("from:"):
+            artifact.read_metadata(rest)
+        elif not (arch in ARCHITECTURES or (kind == "transfer" and rest in TRANSFER_APPS)):
+            raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(describe())}")
+
+
 def compare(recognizer: Recognizer, data_path: str, archs: list[str], out_dir: str | Path, config: TrainConfig,
             train_split: str = "train", test_split: str = "test", max_images: int | None = None) -> dict:
     """Train every architecture with the same data, seed and budget; write comparison.md and .json."""
+    check_archs(archs)
     out = Path(out_dir)
     samples = data.read_samples(data_path)
     train_set = limit(data.to_dataset(samples, recognizer, train_split, data_path), max_images, config.seed)

@@ -106,7 +106,7 @@ def _progress_callback(progress: Progress | None, epochs: int):
     return Report()
 
 
-def _checkpointing(best: Path, monitor: str) -> list:
+def checkpoint_callbacks(best: Path, monitor: str) -> list:
     """Save the best model, and its score beside it so a resumed run only replaces it with a better one."""
     import keras  # noqa: PLC0415
 
@@ -155,7 +155,7 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
     best = work / "best.keras"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(work / "resume")),
-        *_checkpointing(best, monitor),
+        *checkpoint_callbacks(best, monitor),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, mode="max"),
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5,
                                           patience=max(1, config.patience // 3), min_lr=1e-5),

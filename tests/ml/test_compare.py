@@ -45,3 +45,13 @@ def test_mcnemar_counts_only_disagreements():
 def test_run_names_are_folder_safe():
     assert run_name("from:instance/runs/emotion7") == "from-emotion7"
     assert run_name("transfer:mobilenetv2") == "transfer-mobilenetv2"
+
+
+def test_unknown_architectures_are_refused_before_training(folders, tmp_path, capsys):
+    assert main(["compare", str(folders), "--recognizer", "emotion4", "--archs", "cnn_tiny,cnn_huge",
+                 "--out", str(tmp_path)]) == 2
+    assert "unknown architecture 'cnn_huge'" in capsys.readouterr().err
+    assert main(["compare", str(folders), "--recognizer", "emotion4", "--archs", f"from:{tmp_path}",
+                 "--out", str(tmp_path)]) == 2
+    assert "metadata.json: missing" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from ml.data import load
 from ml.preprocess import open_image, prepare
 from ml.recognizers import get
 from ml.serving import Classifier, classify
-from ml.train import TrainConfig, train
+from ml.train import checkpoint_callbacks
 
 
 def test_artifact_holds_model_lean_export_and_metadata(trained, folders):
@@ -78,13 +77,20 @@ def test_predict_reports_an_unreadable_image(trained, tmp_path, capsys):
     assert "note.png: not a readable image" in capsys.readouterr().err
 
 
-def test_resumed_run_keeps_the_better_checkpoint_from_before_the_interruption(trained, folders, tmp_path):
-    work = tmp_path / "run" / "work"
-    work.mkdir(parents=True)
-    shutil.copy(trained / "model.keras", work / "best.keras")
-    (work / "best.json").write_text(json.dumps({"best": 1.01}))  # no epoch of this run can beat it
-    out = train(get("emotion4"), load(folders, get("emotion4"), "train"), tmp_path / "run",
-                TrainConfig(arch="cnn_tiny", epochs=1))
-    for kept, before in zip(artifact.load_keras(out).get_weights(), artifact.load_keras(trained).get_weights()):
-        np.testing.assert_array_equal(kept, before)
-    assert not work.exists()
+
+def test_a_resumed_run_only_replaces_the_checkpoint_with_a_better_one(trained, tmp_path):
+    model, best = artifact.load_keras(trained), tmp_path / "best.keras"
+
+    def epoch_end(callbacks, epoch, score):
+        for callback in callbacks:
+            callback.set_model(model)
+            callback.on_epoch_end(epoch, {"val_accuracy": score})
+
+    epoch_end(checkpoint_callbacks(best, "val_accuracy"), 0, 0.6)
+    assert json.loads(best.with_suffix(".json").read_text()) == {"best": 0.6}
+    saved = best.stat().st_mtime_ns
+    resumed = checkpoint_callbacks(best, "val_accuracy")  # a new process after an interruption
+    epoch_end(resumed, 1, 0.5)
+    assert best.stat().st_mtime_ns == saved
+    epoch_end(resumed, 2, 0.7)
+    assert best.stat().st_mtime_ns != saved and json.loads(best.with_suffix(".json").read_text()) == {"best": 0.7}

@@ -1,0 +1,120 @@
+"""Fine-tuning on base data plus user feedback: bounded samples, a fixed evaluation set, frozen manifests.
+
+Framework-free like the rest of ml/: callers pass folders, image bytes and labels, and get datasets,
+manifests, artifacts and metrics back. TensorFlow is imported only when training starts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ml.data import DataFormatError, Dataset, Sample, to_dataset
+from ml.data.folders import IMAGE_SUFFIXES
+from ml.preprocess import ImageError, open_image
+from ml.recognizers import Recognizer
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled feedback image: its storage key, label and encoded bytes."""
+
+    key: str
+    label: str
+    data: bytes
+
+
+def in_holdout(example_id: int, percent: int) -> bool:
+    """Whether a feedback example belongs to the held-out evaluation slice; fixed for life by its id."""
+    digest = hashlib.sha256(f"feedback-{example_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < percent
+
+
+def sample_folder(root: str | Path, split: str, recognizer: Recognizer, per_class: int = 0,
+                  seed: int = 1234) -> Dataset:
+    """Up to `per_class` images per class from `<root>/<split>/<class>/` (0: all), the same ones every time."""
+    base = Path(root) / split
+    if not base.is_dir():
+        raise DataFormatError(f"{base}: no such folder; expected <root>/{split}/<class>/*.png")
+    rng = np.random.default_rng(seed)
+    samples = []
+    for name in recognizer.classes:
+        folder = base / name
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+        if per_class and len(files) > per_class:
+            files = [files[i] for i in sorted(rng.choice(len(files), per_class, replace=False))]
+        for path in files:
+            try:
+                samples.append(Sample(str(path), split, name, open_image(path)))
+            except ImageError as exc:
+                raise DataFormatError(f"{path}: expected a JPEG or PNG image ({exc})") from None
+    if not samples:
+        raise DataFormatError(f"{base}: no images of any {recognizer.name} class")
+    return to_dataset(samples, recognizer, split, str(root))
+
+
+def feedback_dataset(examples: list[Example], recognizer: Recognizer, split: str) -> Dataset:
+    """Prepare feedback crops; an unreadable one is counted under skipped["unreadable"], not fatal."""
+    samples, unreadable = [], 0
+    for example in examples:
+        try:
+            samples.append(Sample(example.key, split, example.label, open_image(example.data)))
+        except ImageError:
+            unreadable += 1
+    data = to_dataset(samples, recognizer, None, "feedback")
+    data.split = split
+    if unreadable:
+        data.skipped["unreadable"] = unreadable
+    return data
+
+
+def combine(parts: list[Dataset], source: str, repeats: list[int] | None = None) -> Dataset:
+    """Concatenate datasets of one recognizer; `repeats` oversamples parts (small feedback sets weigh more)."""
+    repeats = repeats or [1] * len(parts)
+    chosen = [(p, r) for p, r in zip(parts, repeats) if len(p) and r]
+    if not chosen:
+        return parts[0].subset(np.arange(0))
+    images = np.concatenate([np.repeat(p.images, r, axis=0) if r > 1 else p.images for p, r in chosen])
+    labels = np.concatenate([np.repeat(p.labels, r) if r > 1 else p.labels for p, r in chosen])
+    keys = [k for p, r in chosen for k in p.keys for _ in range(r)]
+    return Dataset(images, labels, parts[0].classes, keys, source, "train")
+
+
+def manifest(parts: dict[str, Dataset]) -> tuple[dict, str]:
+    """The exact image keys and labels of every part, and a SHA-256 over them (the run's frozen data)."""
+    body = {name: [{"key": k, "label": data.classes[int(l)]} for k, l in zip(data.keys, data.labels)]
+            for name, data in parts.items()}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    sha = hashlib.sha256(canonical).hexdigest()
+    return {"sha256": sha, "parts": body, "counts": {name: data.counts() for name, data in parts.items()}}, sha
+
+
+def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_dir: str | Path, *,
+              epochs: int, learning_rate: float, progress=None, extra_metadata: dict | None = None) -> Path:
+    """Continue training the model in `init_dir` on `data`; the best epoch becomes an artifact in `out_dir`."""
+    from ml.train import TrainConfig, train  # noqa: PLC0415 - imports TensorFlow
+
+    config = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=max(2, epochs),
+                         batch_size=32, init=str(init_dir))
+    return train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata)
+
+
+def evaluate(artifact_dir: str | Path, parts: dict[str, Dataset]) -> dict[str, dict]:
+    """Metrics of an artifact on each prepared dataset, through the serving path (LiteRT)."""
+    from ml import metrics  # noqa: PLC0415
+    from ml.evaluate import predict_dataset
+    from ml.serving import Classifier
+
+    classifier = Classifier(artifact_dir, threads=None)
+    reports = {}
+    for name, data in parts.items():
+        if len(data):
+            report = metrics.summary(data.labels, predict_dataset(classifier, data), classifier.classes)
+        else:  # nothing to measure yet (no held-out feedback): say so instead of dividing by zero
+            report = {"n": 0, "accuracy": 0.0, "macro_f1": 0.0, "ece": 0.0, "per_class": {},
+                      "confusion": [], "classes": list(classifier.classes)}
+        reports[name] = {**report, "dataset_sha256": data.digest}
+    return reports
