@@ -43,4 +43,16 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry them
     app.cli.add_command(users)
+    _init_learning_loop(app)
     return app
+
+
+def _init_learning_loop(app: Flask) -> None:
+    """Registry CLI, retraining tasks and schedule, review queue, model health and data export."""
+    from app import loop_cli  # noqa: PLC0415
+    from app.tasks import retraining
+
+    retraining.init_app(app)
+    app.cli.add_command(loop_cli.models)
+    app.cli.add_command(loop_cli.retrain)
+    app.cli.add_command(loop_cli.reviewers)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
+DATASETS = ROOT.parent / "shared" / "datasets"
 
 
 def database_url(value: str | None) -> str:
@@ -48,3 +49,25 @@ class Config:
     API_PER_PAGE = 20
     TOKEN_DAYS = int(os.environ.get("TOKEN_DAYS", "30"))
     PASSWORD_HASH_METHOD = "scrypt"  # tests use a cheap method; memory-hard hashing is for real accounts
+    # Learning loop: where base data lives, and what bounds a retraining run.
+    TRAIN_DATA = {
+        "emotion7": os.environ.get("TRAIN_DATA_EMOTION7") or str(DATASETS / "fer2013"),
+        "emotion4": os.environ.get("TRAIN_DATA_EMOTION4") or str(DATASETS / "fer2013"),
+        "digits": os.environ.get("TRAIN_DATA_DIGITS") or str(DATASETS / "svhn" / "crops"),
+    }
+    MODEL_CACHE_DIR = os.environ.get("MODEL_CACHE_DIR") or str(INSTANCE / "model-cache")
+    RETRAIN_DIR = os.environ.get("RETRAIN_DIR") or str(INSTANCE / "retrain")
+    RETRAIN_EPOCHS = int(os.environ.get("RETRAIN_EPOCHS", "4"))
+    RETRAIN_LEARNING_RATE = float(os.environ.get("RETRAIN_LEARNING_RATE", "0.0003"))
+    RETRAIN_BASE_PER_CLASS = int(os.environ.get("RETRAIN_BASE_PER_CLASS", "400"))
+    RETRAIN_TEST_PER_CLASS = int(os.environ.get("RETRAIN_TEST_PER_CLASS", "0"))  # 0: the whole test split
+    RETRAIN_FEEDBACK_REPEAT = int(os.environ.get("RETRAIN_FEEDBACK_REPEAT", "3"))
+    RETRAIN_HOLDOUT_PERCENT = int(os.environ.get("RETRAIN_HOLDOUT_PERCENT", "20"))
+    RETRAIN_MIN_NEW_LABELS = int(os.environ.get("RETRAIN_MIN_NEW_LABELS", "50"))
+    RETRAIN_INTERVAL_S = int(os.environ.get("RETRAIN_INTERVAL_S", str(6 * 3600)))
+    RETRAIN_STALE_S = int(os.environ.get("RETRAIN_STALE_S", "180"))
+    RETRAIN_QUEUED_TIMEOUT_S = int(os.environ.get("RETRAIN_QUEUED_TIMEOUT_S", str(6 * 3600)))
+    RETRAIN_HEARTBEAT_S = float(os.environ.get("RETRAIN_HEARTBEAT_S", "10"))
+    PROMOTION_MARGIN = float(os.environ.get("PROMOTION_MARGIN", "0.01"))
+    CHAMPION_CHECK_S = float(os.environ.get("CHAMPION_CHECK_S", "5"))
+    LOW_CONFIDENCE = float(os.environ.get("LOW_CONFIDENCE", "0.5"))

@@ -55,3 +55,10 @@ def load(artifact_dir: str | os.PathLike) -> Model:
             _cache[key] = model
         return model
 
+
+def forget(artifact_dir: str | os.PathLike) -> None:
+    """Drop a model that no longer serves (a replaced champion), so its memory can be freed."""
+    path = str(Path(artifact_dir).resolve())
+    with _lock:
+        for key in [k for k in _cache if k[0] == path]:
+            del _cache[key]

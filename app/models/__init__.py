@@ -1,5 +1,7 @@
-"""SQL models: accounts and API tokens, predictions with their detections and feedback events."""
+"""SQL models: accounts and API tokens, predictions with their detections and feedback events, the model registry."""
 from app.models.accounts import ApiToken, User
 from app.models.predictions import Detection, FeedbackEvent, Prediction, Result, Status
+from app.models.registry import ModelVersion, RetrainRun, Reviewer, RunStatus, VersionStatus
 
-__all__ = ["ApiToken", "Detection", "FeedbackEvent", "Prediction", "Result", "Status", "User"]
+__all__ = ["ApiToken", "Detection", "FeedbackEvent", "ModelVersion", "Prediction", "Result", "RetrainRun",
+           "Reviewer", "RunStatus", "Status", "User", "VersionStatus"]

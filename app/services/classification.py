@@ -4,12 +4,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app
 from PIL import Image
 
 from app import imaging, serving
+from app.services import champions
+from app.storage import StorageError
 from ml.artifact import ArtifactError
 from ml.preprocess import ImageError
 from ml.recognizers import RECOGNIZERS
@@ -77,16 +78,11 @@ def parse_recognizers(names: Iterable[str]) -> list[str]:
     return chosen
 
 
-def artifact_dir(name: str) -> Path:
-    """Where the model serving `name` lives."""
-    return Path(current_app.config["MODELS_DIR"]) / name
-
-
 def model_for(name: str) -> serving.Model:
-    """The loaded model for a recognizer; ModelUnavailable with a readable reason when there is none."""
+    """The registry's champion for a recognizer; ModelUnavailable with a readable reason when there is none."""
     try:
-        return serving.load(artifact_dir(name))
-    except ArtifactError as exc:
+        return champions.model_for(name)
+    except (ArtifactError, StorageError) as exc:
         raise ModelUnavailable(f"The {name} model is not available yet ({exc}).") from None
 
 

@@ -1,0 +1,181 @@
+"""The JSON API: tokens, predictions create/list/get/feedback/delete, JSON errors, and the OpenAPI document."""
+import base64
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from app.extensions import db
+from app.models import ApiToken, FeedbackEvent
+from app.models.base import utcnow
+
+
+@pytest.fixture
+def spec(client):
+    """The served OpenAPI document, checked against the OpenAPI 3.1 schema."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    return document
+
+
+@pytest.fixture
+def conforms(spec):
+    """conforms(response, path, method): the body matches the documented schema of its status."""
+
+    def check(response, path: str, method: str) -> None:
+        documented = spec["paths"][path][method]["responses"][str(response.status_code)]
+        if "content" not in documented:
+            assert not response.data
+            return
+        schema = documented["content"]["application/json"]["schema"]
+        validator = Draft202012Validator({**schema, "components": spec["components"]},
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        errors = [e.message for e in validator.iter_errors(response.get_json())]
+        assert not errors, errors
+
+    return check
+
+
+def test_token_with_basic_auth(client, token_for, conforms):
+    headers = token_for()
+    assert client.get("/api/v1/predictions", headers=headers).status_code == 200
+    wrong = base64.b64encode(b"ada@example.com:nope").decode()
+    response = client.post("/api/v1/tokens", headers={"Authorization": f"Basic {wrong}"})
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Basic")
+    conforms(response, "/tokens", "post")
+    missing = client.post("/api/v1/tokens")
+    assert missing.status_code == 401 and "HTTP Basic" in missing.get_json()["error"]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nonsense", "Token abc", "Basic YTpi"])
+def test_calls_need_a_valid_bearer_token(client, header, conforms):
+    response = client.get("/api/v1/predictions", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    conforms(response, "/predictions", "get")
+
+
+def test_expired_token_is_refused(client, token_for, app):
+    headers = token_for()
+    with app.app_context():
+        db.session.execute(db.update(ApiToken).values(expires_at=utcnow()))
+        db.session.commit()
+    response = client.get("/api/v1/predictions", headers=headers)
+    assert response.status_code == 401 and "expired" in response.get_json()["error"]
+
+
+def test_create_get_list(client, token_for, upload, three_faces_jpeg, plain_png, conforms):
+    headers = token_for()
+    created = upload(three_faces_jpeg, ["emotion7", "digits"], api=headers)
+    assert created.status_code == 201
+    conforms(created, "/predictions", "post")
+    body = created.get_json()
+    assert created.headers["Location"] == f"/api/v1/predictions/{body['id']}"
+    emotion, digits = body["results"]
+    assert emotion["recognizer"] == "emotion7" and len(emotion["detections"]) == 3
+    first = emotion["detections"][0]
+    assert set(first["probabilities"]) == {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"}
+    assert first["label"] == max(first["probabilities"], key=first["probabilities"].get)
+    assert first["confidence"] == pytest.approx(max(first["probabilities"].values()), abs=1e-5)
+    assert first["feedback"] is None and len(first["box"]) == 4
+    assert digits["detections"][0]["box"] == [0, 0, 1536, 600]
+    fetched = client.get(f"/api/v1/predictions/{body['id']}", headers=headers)
+    conforms(fetched, "/predictions/{prediction_id}", "get")
+    assert fetched.get_json() == body
+    second = upload(plain_png, ["digits"], api=headers).get_json()
+    listed = client.get("/api/v1/predictions", headers=headers)
+    conforms(listed, "/predictions", "get")
+    assert [p["id"] for p in listed.get_json()["items"]] == [second["id"], body["id"]]
+    assert listed.get_json()["next"] is None
+
+
+def test_list_is_paginated_with_next_links(client, token_for, upload, plain_png, conforms):
+    headers = token_for()
+    ids = [upload(plain_png, ["digits"], api=headers).get_json()["id"] for _ in range(3)]
+    seen, url = [], "/api/v1/predictions?per_page=2"
+    while url:
+        response = client.get(url, headers=headers)
+        conforms(response, "/predictions", "get")
+        seen += [p["id"] for p in response.get_json()["items"]]
+        url = response.get_json()["next"]
+    assert seen == ids[::-1]
+
+
+def test_feedback_confirms_and_corrects(client, token_for, upload, plain_png, conforms, app, stored):
+    headers = token_for()
+    body = upload(plain_png, ["digits"], api=headers).get_json()
+    predicted = body["results"][0]["detections"][0]["label"]
+    url = f"/api/v1/predictions/{body['id']}/feedback"
+    confirmed = client.post(url, headers=headers, json={"recognizer": "digits", "detection": 0, "label": predicted})
+    conforms(confirmed, "/predictions/{prediction_id}/feedback", "post")
+    assert confirmed.get_json()["results"][0]["detections"][0]["feedback"] == {"status": "confirmed",
+                                                                                "label": predicted}
+    other = "8" if predicted != "8" else "2"
+    corrected = client.post(url, headers=headers, json={"recognizer": "digits", "detection": 0, "label": other})
+    detection = corrected.get_json()["results"][0]["detections"][0]
+    assert detection["feedback"] == {"status": "corrected", "label": other} and detection["label"] == predicted
+    assert f"crops/digits/{other}/1.png" in stored()
+    with app.app_context():
+        assert [(e.from_label, e.to_label, e.source) for e in db.session.scalars(db.select(FeedbackEvent))] == [
+            (predicted, predicted, "api"), (predicted, other, "api")]
+
+
+@pytest.mark.parametrize("payload, status", [
+    (None, 400),
+    ({"recognizer": "digits", "detection": "0", "label": "1"}, 400),
+    ({"recognizer": "digits", "detection": True, "label": "1"}, 400),
+    ({"recognizer": "digits", "detection": 0, "label": "happy"}, 400),
+    ({"recognizer": "digits", "detection": 5, "label": "1"}, 404),
+    ({"recognizer": "emotion7", "detection": 0, "label": "happy"}, 404),
+])
+def test_bad_feedback(client, token_for, upload, plain_png, payload, status, conforms, counts):
+    headers = token_for()
+    body = upload(plain_png, ["digits"], api=headers).get_json()
+    response = client.post(f"/api/v1/predictions/{body['id']}/feedback", headers=headers, json=payload)
+    assert response.status_code == status
+    conforms(response, "/predictions/{prediction_id}/feedback", "post")
+    assert counts()[2] == 0
+
+
+def test_delete_removes_rows_and_images(client, token_for, upload, plain_png, conforms, stored, counts):
+    headers = token_for()
+    body = upload(plain_png, ["digits"], api=headers).get_json()
+    client.post(f"/api/v1/predictions/{body['id']}/feedback", headers=headers,
+                json={"recognizer": "digits", "detection": 0, "label": "4"})
+    response = client.delete(f"/api/v1/predictions/{body['id']}", headers=headers)
+    assert response.status_code == 204
+    conforms(response, "/predictions/{prediction_id}", "delete")
+    assert stored() == [] and counts() == (0, 0, 0)
+    gone = client.get(f"/api/v1/predictions/{body['id']}", headers=headers)
+    assert gone.status_code == 404
+    conforms(gone, "/predictions/{prediction_id}", "get")
+
+
+def test_users_only_reach_their_own_predictions(client, token_for, upload, plain_png, stored):
+    owner = token_for("owner@example.com")
+    body = upload(plain_png, ["digits"], api=owner).get_json()
+    intruder = token_for("intruder@example.com")
+    url = f"/api/v1/predictions/{body['id']}"
+    assert client.get(url, headers=intruder).status_code == 404
+    assert client.delete(url, headers=intruder).status_code == 404
+    assert client.post(url + "/feedback", headers=intruder,
+                       json={"recognizer": "digits", "detection": 0, "label": "1"}).status_code == 404
+    assert client.get("/api/v1/predictions", headers=intruder).get_json() == {"items": [], "next": None}
+    assert client.get(url, headers=owner).status_code == 200 and len(stored()) == 2
+
+
+def test_errors_are_json(client, token_for):
+    headers = token_for()
+    assert client.get("/api/v1/nothing-here").get_json() == {"error": client.get("/api/v1/nothing-here")
+                                                                      .get_json()["error"]}
+    not_allowed = client.put("/api/v1/predictions", headers=headers)
+    assert not_allowed.status_code == 405 and not_allowed.is_json and "GET" in not_allowed.headers["Allow"]
+    assert client.post("/api/v1/predictions", headers=headers, json={}).status_code == 400
+
+
+def test_openapi_documents_every_api_route(app, spec):
+    routes = {(rule.rule.removeprefix("/api/v1").replace("<int:prediction_id>", "{prediction_id}"), method.lower())
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+    assert routes == documented
+    assert spec["servers"][0]["url"] == "http://localhost/api/v1"
