@@ -5,12 +5,18 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from app.services.accounts import MIN_PASSWORD
 
+PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=128, message=f"Use at least {MIN_PASSWORD} characters (at most 128).")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
 
 class SignupForm(FlaskForm):
     """Email, password twice."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), PASSWORD_LENGTH])
     confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
     submit = SubmitField("Create account")
 
@@ -18,7 +24,7 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email()])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in")
     submit = SubmitField("Log in")
@@ -28,7 +34,7 @@ class PasswordForm(FlaskForm):
     """Change the password, proving the current one."""
 
     current = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=128)])
+    password = PasswordField("New password", validators=[DataRequired(), PASSWORD_LENGTH])
     confirm = PasswordField("Repeat new password",
                             validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
     submit = SubmitField("Change password")
