@@ -13,9 +13,11 @@ def database_url(value: str | None) -> str:
     """The SQLAlchemy URL: DATABASE_URL (Heroku's postgres:// fixed) or SQLite in instance/."""
     if not value:
         return f"sqlite:///{INSTANCE / 'visionloop.sqlite'}"
-    if value.startswith("postgres://"):
-        # SQLAlchemy dropped the "postgres" alias; Heroku still hands it out.
-        return "postgresql://" + value[len("postgres://"):]
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme in ("postgres", "postgresql"):
+        # SQLAlchemy dropped the "postgres" alias Heroku still hands out, and 2.1 defaults to psycopg 3:
+        # name the driver that requirements.txt installs.
+        return f"postgresql+psycopg2://{rest}"
     return value
 
 
