@@ -1,0 +1,98 @@
+"""Real-browser fixtures: Debian's chromium driven by Playwright against the app served on a free local port.
+
+Screenshots go to a temporary folder; set SCREENSHOT_DIR=docs/screenshots to refresh the committed ones.
+"""
+from __future__ import annotations
+
+import io
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the session (launching it is the slow part)."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        playwright.selectors.set_test_id_attribute("data-test")  # the templates' hook for tests
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def app_settings(app_settings) -> dict:
+    """The shared test config with CSRF on: the browser submits the real forms, tokens included."""
+    return {**app_settings, "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def live_server(app):
+    """The base URL of `app` served by werkzeug in a background thread."""
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh 1280×800 page on the live server; the test fails if the page logged any console error."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server, locale="en-GB", timezone_id="UTC")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda message: message.type == "error" and errors.append(f"{tab.url}: {message.text}"))
+    tab.on("pageerror", lambda error: errors.append(f"{tab.url}: uncaught {error}"))
+    yield tab
+    context.close()
+    assert errors == [], "console errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory) -> Path:
+    """Where screenshots go: SCREENSHOT_DIR, else a temporary folder (a test run leaves the repo clean)."""
+    target = os.environ.get("SCREENSHOT_DIR")
+    folder = Path(target) if target else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def screenshot(screenshot_dir):
+    """screenshot(page, name): save the viewport as <name>.png, palette-quantized so it stays small for the README."""
+
+    def save(tab, name: str) -> Path:
+        tab.evaluate("window.scrollTo(0, 0)")  # pages opened at a #det-… anchor scroll; the README shows tops
+        raw = tab.screenshot(animations="disabled", caret="hide")
+        # 256 colours keep UI screenshots sharp at a fraction of the size of a full-colour PNG.
+        image = Image.open(io.BytesIO(raw)).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+        path = screenshot_dir / f"{name}.png"
+        image.save(path, optimize=True)
+        return path
+
+    return save
+
+
+@pytest.fixture(scope="session")
+def face_jpeg() -> bytes:
+    """A real portrait with one face that the cascade finds (Grace Hopper, shipped with matplotlib)."""
+    import matplotlib.cbook  # noqa: PLC0415
+
+    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).read_bytes()
