@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--no-first-run", "--disable-component-update", "--disable-sync"]
+        "--no-first-run", "--disable-component-update", "--disable-sync",
+        "--use-fake-device-for-media-stream"]  # a test-pattern camera for getUserMedia
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 15_000
+PASSWORD = "correct horse"
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +27,7 @@ def browser():
     """One headless chromium for the session (launching it is the slow part)."""
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         playwright.selectors.set_test_id_attribute("data-test")  # the templates' hook for tests
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium
@@ -51,18 +53,64 @@ def live_server(app):
     thread.join(timeout=5)
 
 
+def _console_error(message) -> bool:
+    # Chromium logs every 4xx page as a failed load; refused uploads are meant to be 4xx pages, and the
+    # response hook below reports the failed loads that are bugs (assets) more precisely.
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+def _broken_asset(response) -> bool:
+    return response.status >= 400 and response.request.resource_type != "document"
+
+
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh 1280×800 page on the live server; the test fails if the page logged any console error."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=live_server, locale="en-GB", timezone_id="UTC")
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda message: message.type == "error" and errors.append(f"{tab.url}: {message.text}"))
-    tab.on("pageerror", lambda error: errors.append(f"{tab.url}: uncaught {error}"))
-    yield tab
-    context.close()
+def open_page(browser, live_server):
+    """open_page(**context_options): a fresh 1280×800 page on the live server.
+
+    A script error, a console error or a broken asset (image, script, stylesheet) fails the test.
+    """
+    contexts, errors = [], []
+
+    def open_(**options):
+        context = browser.new_context(viewport=VIEWPORT, base_url=live_server, locale="en-GB", timezone_id="UTC",
+                                      **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("console", lambda message: _console_error(message) and errors.append(f"{tab.url}: {message.text}"))
+        tab.on("pageerror", lambda error: errors.append(f"{tab.url}: uncaught {error}"))
+        tab.on("response", lambda response: _broken_asset(response) and errors.append(
+            f"{tab.url}: {response.status} for {response.url}"))
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
     assert errors == [], "console errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def page(open_page):
+    """A page with the default context."""
+    return open_page()
+
+
+@pytest.fixture
+def signed_in(app):
+    """signed_in(page): create a user and log the page in through the login form."""
+    from app.services import accounts  # noqa: PLC0415
+
+    def sign_in(tab, email: str = "ada@example.com"):
+        with app.app_context():
+            accounts.create_user(email, PASSWORD)
+        tab.goto("/login")
+        tab.fill("#email", email)
+        tab.fill("#password", PASSWORD)
+        tab.get_by_test_id("login-submit").click()
+        expect(tab.get_by_test_id("nav-profile")).to_have_text(email)
+        return tab
+
+    return sign_in
 
 
 @pytest.fixture(scope="session")
