@@ -118,3 +118,11 @@ def test_sign_up_classify_correct_and_find_in_history(page, screenshot, face_jpe
     screenshot(page, "result")
     find_in_history(page, screenshot, final, predicted)
     check_profile_and_log_in_again(page, screenshot)
+
+
+def test_a_missing_page_is_a_styled_404_with_the_navigation(page, screenshot):
+    response = page.goto("/no-such-page")
+    assert response.status == 404
+    expect(page.get_by_test_id("error-404")).to_be_visible()
+    expect(page.get_by_test_id("nav-home")).to_be_visible()
+    screenshot(page, "error")
