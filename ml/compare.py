@@ -70,7 +70,7 @@ def measure(recognizer: Recognizer, run_dir: Path, test: data.Dataset, raw_image
     validation = (meta.get("metrics") or {}).get("validation") or {}
     return {"accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
             "val_accuracy": round(validation["accuracy"], 4) if validation else None,
-            "parameters": meta["parameters"], "train_seconds": meta["training"]["seconds"],
+            "parameters": meta["parameters"], "train_seconds": meta["training"]["seconds_this_run"],
             "epochs_run": meta["training"]["epochs_run"], "latency_ms": latency_ms(run_dir, raw_images),
             "lite_kb": round((run_dir / artifact.LITE_FILE).stat().st_size / 1024, 1),
             "artifact": str(run_dir)}, probs.argmax(axis=1) == test.labels

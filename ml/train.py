@@ -173,8 +173,10 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
         probs = model.predict(tf.cast(data.images[val_idx], tf.float32), batch_size=256, verbose=0)
         val_metrics = metrics.summary(data.labels[val_idx], probs, recognizer.classes)
     artifact.save(model, recognizer, out, architecture=config.arch if not config.init else f"init:{config.init}",
-                  training={"config": asdict(config), "seconds": round(seconds, 1),
-                            "epochs_run": len(history.history.get("loss", [])),
+                  # After a resume, this call's history starts at the restored epoch (history.epoch).
+                  training={"config": asdict(config), "seconds_this_run": round(seconds, 1),
+                            "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
+                            "resumed_from_epoch": history.epoch[0] if history.epoch else None,
                             "history": {k: [round(float(v), 4) for v in vals]
                                         for k, vals in history.history.items()}},
                   dataset={**data.manifest(), "train_rows": int(len(train_idx)), "val_rows": int(len(val_idx))},

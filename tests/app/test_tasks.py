@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 
 from app.extensions import db
 from app.models import Detection
+from app.storage import StorageError
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -39,8 +40,7 @@ def real_broker(request, app_settings, tmp_path):
     else:
         broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
     app_settings["CELERY"] = {"broker_url": broker, "task_ignore_result": True,
-                              "task_default_queue": f"test-{uuid.uuid4().hex}",  # nothing shared in Redis
-                              "broker_transport_options": {"polling_interval": 0.2}}
+                              "task_default_queue": f"test-{uuid.uuid4().hex}"}  # nothing shared in Redis
 
 
 def test_a_worker_moves_images_queued_by_a_request(real_broker, app, login, upload, plain_png, monkeypatch):
@@ -49,7 +49,7 @@ def test_a_worker_moves_images_queued_by_a_request(real_broker, app, login, uplo
     inner = app.extensions["storage"]
 
     def unreachable(*args):
-        raise __import__("app.storage", fromlist=["StorageError"]).StorageError("down")
+        raise StorageError("down")
 
     monkeypatch.setattr(inner, "move", unreachable)
     client.post("/detections/1/feedback", data={"label": "2"})  # the request queues the move
