@@ -61,6 +61,7 @@ class Config:
     RETRAIN_DIR = os.environ.get("RETRAIN_DIR") or str(INSTANCE / "retrain")
     RETRAIN_EPOCHS = int(os.environ.get("RETRAIN_EPOCHS", "4"))
     RETRAIN_LEARNING_RATE = float(os.environ.get("RETRAIN_LEARNING_RATE", "0.0003"))
+    RETRAIN_BATCH_SIZE = int(os.environ.get("RETRAIN_BATCH_SIZE", "32"))
     RETRAIN_BASE_PER_CLASS = int(os.environ.get("RETRAIN_BASE_PER_CLASS", "400"))
     RETRAIN_TEST_PER_CLASS = int(os.environ.get("RETRAIN_TEST_PER_CLASS", "0"))  # 0: the whole test split
     RETRAIN_FEEDBACK_REPEAT = int(os.environ.get("RETRAIN_FEEDBACK_REPEAT", "3"))

@@ -5,7 +5,7 @@ import json
 import time
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 from app.models import ModelVersion, RetrainRun, RunStatus
@@ -118,6 +118,7 @@ def _follow(run_id: int) -> RetrainRun:
 @click.command("retrain")
 @click.argument("recognizer", type=click.Choice(list(RECOGNIZERS)))
 @click.option("--wait", is_flag=True, help="Run here and wait, printing progress; exit 1 if the run fails.")
+@with_appcontext
 def retrain(recognizer: str, wait: bool) -> None:
     """Retrain RECOGNIZER on base data plus feedback: queue a run, or run it here with --wait."""
     if not wait:

@@ -93,12 +93,13 @@ def manifest(parts: dict[str, Dataset]) -> tuple[dict, str]:
 
 
 def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_dir: str | Path, *,
-              epochs: int, learning_rate: float, progress=None, extra_metadata: dict | None = None) -> Path:
+              epochs: int, learning_rate: float, batch_size: int = 32, progress=None,
+              extra_metadata: dict | None = None) -> Path:
     """Continue training the model in `init_dir` on `data`; the best epoch becomes an artifact in `out_dir`."""
     from ml.train import TrainConfig, train  # noqa: PLC0415 - imports TensorFlow
 
     config = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=max(2, epochs),
-                         batch_size=32, init=str(init_dir))
+                         batch_size=batch_size, init=str(init_dir))
     return train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata)
 
 

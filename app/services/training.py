@@ -119,7 +119,7 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
                             [1, config["RETRAIN_FEEDBACK_REPEAT"]])
     _stage(run_id, echo, "training", epoch=0, epochs=config["RETRAIN_EPOCHS"], percent=0.0)
     out = finetune.fine_tune(recognizer, data, parent_dir, work / "candidate", epochs=config["RETRAIN_EPOCHS"],
-                             learning_rate=config["RETRAIN_LEARNING_RATE"],
+                             learning_rate=config["RETRAIN_LEARNING_RATE"], batch_size=config["RETRAIN_BATCH_SIZE"],
                              progress=lambda p: _stage(run_id, echo, "training", **p),
                              extra_metadata={"manifest_sha256": sha, "parent_version": parent.version})
 
