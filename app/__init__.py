@@ -49,10 +49,16 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
 def _init_learning_loop(app: Flask) -> None:
     """Registry CLI, retraining tasks and schedule, review queue, model health and data export."""
-    from app import loop_cli  # noqa: PLC0415
+    from flask_login import current_user  # noqa: PLC0415
+
+    from app import loop_cli, review
+    from app.services import reviewers
     from app.tasks import retraining
 
     retraining.init_app(app)
+    app.register_blueprint(review.bp)
+    # A callable, so pages that never show the review link never query the role.
+    app.context_processor(lambda: {"can_review": lambda: reviewers.is_reviewer(current_user)})
     app.cli.add_command(loop_cli.models)
     app.cli.add_command(loop_cli.retrain)
     app.cli.add_command(loop_cli.reviewers)
