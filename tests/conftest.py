@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from sqlalchemy import MetaData, create_engine  # noqa: E402
+from sqlalchemy import MetaData, create_engine, text  # noqa: E402
 
 from app.config import ROOT, database_url  # noqa: E402
 from ml.recognizers import RECOGNIZERS  # noqa: E402
@@ -106,7 +106,7 @@ def app_settings(migrated, artifacts, tmp_path) -> dict:
 
 @pytest.fixture
 def app(app_settings):
-    """A fresh app on the migrated database; every row is deleted afterwards."""
+    """A fresh app on the migrated database; every row is deleted afterwards and ids start again at 1."""
     from app import create_app  # noqa: PLC0415
     from app.extensions import db
 
@@ -115,8 +115,13 @@ def app(app_settings):
     with flask_app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+            if connection.dialect.name == "postgresql":
+                # Restart the id sequences too, as SQLite does once a table is empty: ids start at 1 again.
+                names = ", ".join(t.name for t in db.metadata.sorted_tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
         db.engine.dispose()
 
 

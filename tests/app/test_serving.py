@@ -23,7 +23,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflo
 """
 
 
-def test_a_web_process_classifies_without_importing_tensorflow(app_settings, face_jpeg, tmp_path):
+def test_a_web_process_classifies_without_importing_tensorflow(app, app_settings, face_jpeg, tmp_path):
+    # `app` only for its clean-up: the child process registers the baselines in the shared test database.
     photo = tmp_path / "face.jpg"
     photo.write_bytes(face_jpeg)
     result = subprocess.run([sys.executable, "-c", WEB_REQUEST, json.dumps(app_settings), str(photo)],

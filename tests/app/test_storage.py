@@ -134,7 +134,9 @@ def on_s3(app_settings, bucket, moto_url):
 
 def test_the_app_keeps_photos_and_class_folders_on_s3(on_s3, login, upload, plain_png, app):
     client = login()
-    location = upload(plain_png, ["digits"]).location
+    response = upload(plain_png, ["digits"])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    location = response.location
     assert on_s3() == ["visionloop/inbox/digits/1.png", "visionloop/photos/1.png"]
     assert client.get("/detections/1/crop").mimetype == "image/png"
     client.post("/detections/1/feedback", data={"label": "6"})
