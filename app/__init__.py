@@ -33,7 +33,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     celery_init_app(app)
     templating.init_app(app)
 
-    from app import api, auth, classify, errors, history  # noqa: PLC0415 - blueprints import models
+    from app import api, auth, classify, errors, history, live  # noqa: PLC0415 - blueprints import models
     from app.cli import users
 
     app.register_blueprint(errors.bp)
@@ -42,6 +42,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     app.register_blueprint(history.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry them
+    live.init_app(app)  # camera page, saved sessions and the frame socket
     app.cli.add_command(users)
     _init_learning_loop(app)
     return app

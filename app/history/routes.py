@@ -6,7 +6,7 @@ from app.classify.forms import DeleteForm
 from app.history import bp
 from app.history.forms import FilterForm
 from app.navigation import local_path
-from app.services import history, predictions
+from app.services import history, live_sessions, predictions
 
 
 @bp.route("/history")
@@ -22,7 +22,9 @@ def index():
     page = history.detections(current_user, filters, request.args.get("page", 1, type=int),
                               current_app.config["HISTORY_PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v} if valid else {}
-    return render_template("history/index.html", form=form, page=page, args=args, delete_form=DeleteForm())
+    sessions = live_sessions.recent(current_user, 1, 3)  # the latest few; /live/sessions lists them all
+    return render_template("history/index.html", form=form, page=page, args=args, delete_form=DeleteForm(),
+                           sessions=sessions)
 
 
 @bp.route("/detections/<int:detection_id>/delete", methods=["POST"])

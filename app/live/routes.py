@@ -1,0 +1,90 @@
+"""Live pages: the camera view, and the signed-in user's saved sessions."""
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app import storage
+from app.classify.forms import DeleteForm
+from app.live import bp
+from app.services import classification, live, live_sessions, predictions
+from app.storage import NotFound, StorageError
+from ml.recognizers import RECOGNIZERS
+
+
+@bp.before_request
+def same_origin_socket():
+    """Refuse a socket opened by another site's page: the handshake carries this site's cookies."""
+    if request.endpoint != "live.stream":
+        return
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        abort(403, "Live mode only accepts connections from its own pages.")
+
+
+@bp.route("/")
+def index():
+    """The camera page."""
+    problems = classification.availability()
+    recognizers = [RECOGNIZERS[name] for name in live.FACE_RECOGNIZERS]
+    # The page builds the socket's URL from its own (ws: or wss:), so a proxy in front needs no configuration.
+    ws_path = urlsplit(url_for("live.stream")).path
+    return render_template("live/index.html", recognizers=recognizers, problems=problems, ws_path=ws_path,
+                           max_fps=current_app.config["LIVE_MAX_FPS"],
+                           bucket_s=current_app.config["LIVE_BUCKET_S"],
+                           max_snapshots=current_app.config["LIVE_MAX_SNAPSHOTS"])
+
+
+@bp.route("/sessions")
+@login_required
+def sessions():
+    """The user's saved sessions, newest first."""
+    page = live_sessions.recent(current_user, request.args.get("page", 1, type=int),
+                                current_app.config["LIVE_SESSIONS_PER_PAGE"])
+    return render_template("live/sessions.html", page=page)
+
+
+def _owned(session_id: int):
+    return live_sessions.owned(current_user, session_id) or abort(404)
+
+
+@bp.route("/sessions/<int:session_id>")
+@login_required
+def session(session_id: int):
+    """One saved session: its mood chart, totals and any snapshots kept by choice."""
+    saved = _owned(session_id)
+    return render_template("live/session.html", session=saved, classes=RECOGNIZERS[saved.recognizer].classes,
+                           delete_form=DeleteForm())
+
+
+@bp.route("/sessions/<int:session_id>/snapshots/<int:index>")
+@login_required
+def snapshot(session_id: int, index: int):
+    """One snapshot of a saved session (there are some only when the user opted in)."""
+    keys = _owned(session_id).frame_keys
+    if not 0 <= index < len(keys):
+        abort(404)
+    try:
+        data = storage.current().get(keys[index])
+    except NotFound:
+        abort(404)
+    except StorageError:
+        abort(503, "Storage is unavailable right now.")
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.route("/sessions/<int:session_id>/delete", methods=["POST"])
+@login_required
+def delete(session_id: int):
+    """Delete a saved session and its snapshots."""
+    saved = _owned(session_id)
+    if DeleteForm().validate_on_submit():
+        try:
+            live_sessions.delete(saved)
+        except predictions.StorageUnavailable as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("live.session", session_id=session_id))
+        flash("Deleted the live session.", "success")
+    return redirect(url_for("live.sessions"))

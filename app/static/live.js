@@ -1,0 +1,388 @@
+// VisionLoop live mode: camera frames over one WebSocket, boxes drawn over the video, the room's mood chart.
+(function () {
+  "use strict";
+
+  var COLORS = {
+    angry: "#dc2626", disgust: "#65a30d", fear: "#7c3aed", happy: "#f59e0b",
+    neutral: "#94a3b8", sad: "#2563eb", surprise: "#0d9488"
+  };
+  var SPARE = ["#db2777", "#0891b2", "#ca8a04", "#4f46e5"];
+  var FRAME_SIDE = 640;  // the server detects faces at 640 px anyway: larger frames only cost bandwidth
+  var JPEG_QUALITY = 0.7;
+  var STUCK_MS = 5000;  // a reply this late is lost (a dropped connection): send a fresh frame
+
+  function colorOf(label, classes) {
+    return COLORS[label] || SPARE[Math.max(0, classes.indexOf(label)) % SPARE.length];
+  }
+
+  function clock(seconds) {
+    var m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  // Adjacent buckets merged so that no column is thinner than a few pixels.
+  function columns(buckets, max) {
+    var size = Math.max(1, Math.ceil(buckets.length / max)), out = [];
+    for (var i = 0; i < buckets.length; i += size) {
+      var group = buckets.slice(i, i + size), col = { t: group[0].t, frames: 0, faces: 0, peak: 0, counts: {} };
+      group.forEach(function (b) {
+        col.frames += b.frames;
+        col.faces += b.faces;
+        col.peak = Math.max(col.peak, b.peak);
+        Object.keys(b.counts).forEach(function (k) { col.counts[k] = (col.counts[k] || 0) + b.counts[k]; });
+      });
+      out.push(col);
+    }
+    return out;
+  }
+
+  // Stacked bars: each expression's share of the faces in a bucket; a line: faces per frame.
+  function drawMood(canvas, buckets, classes) {
+    var ratio = window.devicePixelRatio || 1;
+    var width = canvas.clientWidth || 600, height = canvas.clientHeight || 220;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    var pad = { left: 40, right: 34, top: 10, bottom: 24 };
+    var plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = "#5b6475";
+    ctx.strokeStyle = "#e2e5ee";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    [0, 0.5, 1].forEach(function (v) {
+      var y = pad.top + plotH * (1 - v);
+      ctx.beginPath(); ctx.moveTo(pad.left, y); ctx.lineTo(pad.left + plotW, y); ctx.stroke();
+      ctx.fillText(Math.round(v * 100) + "%", pad.left - 6, y);
+    });
+    canvas.dataset.buckets = String(buckets.length);
+    if (!buckets.length) return;
+    var cols = columns(buckets, Math.max(1, Math.floor(plotW / 6)));
+    var step = plotW / Math.max(cols.length, 12), bar = Math.max(2, step * 0.8);
+    var peak = Math.max(1, Math.max.apply(null, cols.map(function (c) { return c.peak; })));
+    cols.forEach(function (col, i) {
+      var x = pad.left + i * step + (step - bar) / 2, y = pad.top + plotH;
+      classes.forEach(function (label) {
+        var n = col.counts[label] || 0;
+        if (!n || !col.faces) return;
+        var h = plotH * n / col.faces;
+        ctx.fillStyle = colorOf(label, classes);
+        ctx.fillRect(x, y - h, bar, h);
+        y -= h;
+      });
+    });
+    ctx.strokeStyle = "#1b1f2a";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    cols.forEach(function (col, i) {
+      var x = pad.left + i * step + step / 2;
+      var y = pad.top + plotH * (1 - (col.frames ? col.faces / col.frames : 0) / peak);
+      if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+    });
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.fillStyle = "#5b6475";
+    ctx.textAlign = "left";
+    ctx.fillText(peak + " faces", pad.left + plotW + 4, pad.top);
+    ctx.fillText("0", pad.left + plotW + 4, pad.top + plotH);
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    var every = Math.max(1, Math.ceil(cols.length / 8));
+    cols.forEach(function (col, i) {
+      if (i % every === 0) ctx.fillText(clock(col.t), pad.left + i * step + step / 2, pad.top + plotH + 6);
+    });
+  }
+
+  function fillLegend(list, classes) {
+    list.textContent = "";
+    classes.forEach(function (label) {
+      var item = document.createElement("li"), swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = colorOf(label, classes);
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(label));
+      list.appendChild(item);
+    });
+  }
+
+  function describe(bucket) {
+    var labels = Object.keys(bucket.counts).sort(function (a, b) { return bucket.counts[b] - bucket.counts[a]; });
+    if (!bucket.faces) return "No faces in the last bucket (" + bucket.frames + " frames).";
+    var top = labels[0];
+    return "Mostly " + top + " (" + Math.round(100 * bucket.counts[top] / bucket.faces) + "% of " + bucket.faces +
+      " faces over " + bucket.frames + " frames, up to " + bucket.peak + " at once).";
+  }
+
+  function initLive(root) {
+    var video = root.querySelector("#live-video");
+    var overlay = root.querySelector("#live-overlay");
+    var select = root.querySelector("#live-recognizer");
+    var startButton = root.querySelector("#live-start");
+    var stopButton = root.querySelector("#live-stop");
+    var status = root.querySelector("#live-status");
+    var facesList = root.querySelector("#live-faces");
+    var notice = root.querySelector("#live-notice");
+    var saveButton = root.querySelector("#live-save");
+    var saved = root.querySelector("#live-saved");
+    var snapshots = root.querySelector("#live-snapshots");
+    var chart = document.querySelector("#mood-chart");
+    var legend = document.querySelector("#mood-legend");
+    var summary = document.querySelector("#mood-summary");
+    var stats = {
+      faces: root.querySelector("#live-faces-now"), fps: root.querySelector("#live-fps"),
+      latency: root.querySelector("#live-latency"), skipped: root.querySelector("#live-skipped")
+    };
+    var maxFps = Number(root.dataset.maxFps) || 15;
+    var signedIn = root.dataset.signedIn === "true";
+    var grab = document.createElement("canvas");
+    var ws = null, camera = null, classes = [], buckets = [], result = null;
+    var inFlight = false, sentAt = 0, lastSend = 0, replies = [], latencies = [], shown = 0, sent = 0, timer = null;
+
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.WebSocket) {
+      startButton.disabled = true;
+      status.textContent = "Live mode needs a browser with camera access, on https or localhost.";
+      return;
+    }
+
+    function socketUrl() {
+      var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      return scheme + "//" + location.host + root.dataset.wsPath + "?recognizer=" + encodeURIComponent(select.value);
+    }
+
+    function connect() {
+      buckets = [];
+      result = null;
+      drawMood(chart, buckets, classes);
+      ws = new WebSocket(socketUrl());
+      ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
+      ws.onclose = function () {
+        ws = null;
+        inFlight = false;
+        if (saveButton) saveButton.disabled = true;
+        if (camera) status.textContent = "The connection closed. Press Stop, then Start to reconnect.";
+      };
+    }
+
+    function receive(msg) {
+      if (msg.type === "ready") {
+        classes = msg.classes;
+        fillLegend(legend, classes);
+        status.textContent = "Live with " + msg.recognizer + " (model " + msg.model_version + ").";
+        if (saveButton) saveButton.disabled = false;
+        if (snapshots && snapshots.checked) send({ type: "snapshots", on: true });
+        pump();
+      } else if (msg.type === "result") {
+        arrived();
+        result = msg;
+        drawBoxes();
+        listFaces();
+        addBucket(msg.bucket);
+        pump();
+      } else if (msg.type === "error") {
+        if (msg.frame !== undefined) { arrived(); pump(); }
+        (msg.frame !== undefined || msg.fatal ? status : notice).textContent = msg.message;
+        if (msg.fatal) stop();
+      } else if (msg.type === "reviewed") {
+        notice.textContent = "";
+        notice.appendChild(document.createTextNode("Face #" + (msg.face + 1) + " (" + msg.label + ") is in the review queue. "));
+        var link = document.createElement("a");
+        link.href = msg.url;
+        link.textContent = "Open it";
+        link.dataset.test = "reviewed-link";
+        notice.appendChild(link);
+      } else if (msg.type === "saved") {
+        saved.textContent = "Saved: " + msg.frames + " frames" + (msg.snapshots ? ", " + msg.snapshots + " snapshots" : "") + ". ";
+        var open = document.createElement("a");
+        open.href = msg.url;
+        open.textContent = "See it in your history";
+        open.dataset.test = "saved-link";
+        saved.appendChild(open);
+      } else if (msg.type === "snapshots") {
+        saved.textContent = msg.on ? "Keeping one frame per bucket (" + msg.kept + " of at most " + msg.max + " so far)."
+          : "Frames are not kept.";
+      }
+    }
+
+    function send(message) {
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+    }
+
+    function arrived() {
+      var now = performance.now();
+      inFlight = false;
+      latencies.push(now - sentAt);
+      replies.push(now);
+      while (replies.length && now - replies[0] > 2000) replies.shift();
+      if (latencies.length > 20) latencies.shift();
+      stats.fps.textContent = (replies.length / 2).toFixed(1) + " frames/s";
+      stats.latency.textContent = Math.round(latencies.reduce(function (a, b) { return a + b; }, 0) / latencies.length) + " ms";
+      stats.skipped.textContent = shown ? String(Math.max(0, shown - sent)) : "—";
+    }
+
+    // One frame in flight at most: while the server works, the camera's new frames are skipped, not queued.
+    function pump() {
+      clearTimeout(timer);
+      if (!ws || ws.readyState !== WebSocket.OPEN || !camera || !video.videoWidth) return;
+      var now = performance.now();
+      if (inFlight && now - sentAt < STUCK_MS) return;
+      var wait = 1000 / maxFps - (now - lastSend);
+      if (wait > 0) { timer = setTimeout(pump, wait); return; }
+      var scale = Math.min(1, FRAME_SIDE / Math.max(video.videoWidth, video.videoHeight));
+      grab.width = Math.round(video.videoWidth * scale);
+      grab.height = Math.round(video.videoHeight * scale);
+      grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
+      inFlight = true;
+      sentAt = lastSend = now;
+      sent += 1;
+      grab.toBlob(function (blob) {
+        if (blob && ws && ws.readyState === WebSocket.OPEN) ws.send(blob); else inFlight = false;
+      }, "image/jpeg", JPEG_QUALITY);
+      timer = setTimeout(pump, STUCK_MS);
+    }
+
+    function countShown() {
+      if (!camera) return;
+      shown += 1;
+      video.requestVideoFrameCallback(countShown);
+    }
+
+    function drawBoxes() {
+      var ctx = overlay.getContext("2d");
+      if (!result) { ctx.clearRect(0, 0, overlay.width, overlay.height); overlay.dataset.boxes = "0"; return; }
+      if (overlay.width !== result.width || overlay.height !== result.height) {
+        overlay.width = result.width;
+        overlay.height = result.height;
+      }
+      ctx.clearRect(0, 0, overlay.width, overlay.height);
+      var unit = Math.max(result.width, result.height) / 100;
+      ctx.lineWidth = Math.max(2, unit * 0.5);
+      ctx.font = "600 " + Math.round(unit * 3) + "px system-ui, sans-serif";
+      ctx.textBaseline = "bottom";
+      result.faces.forEach(function (face, i) {
+        var x = face.box[0], y = face.box[1], w = face.box[2], h = face.box[3];
+        var color = colorOf(face.label, classes);
+        var text = (i + 1) + " " + face.label + " " + Math.round(face.confidence * 100) + "%";
+        ctx.strokeStyle = color;
+        ctx.strokeRect(x, y, w, h);
+        var tw = ctx.measureText(text).width + unit * 1.2, th = unit * 3.8;
+        var ty = y > th ? y : y + h + th;
+        ctx.fillStyle = color;
+        ctx.fillRect(x, ty - th, tw, th);
+        ctx.fillStyle = "#fff";
+        ctx.fillText(text, x + unit * 0.6, ty - unit * 0.4);
+      });
+      overlay.dataset.boxes = String(result.faces.length);
+      stats.faces.textContent = String(result.faces.length);
+    }
+
+    // List items are reused, so a button under the pointer stays the same element between frames.
+    function listFaces() {
+      var faces = result ? result.faces : [];
+      while (facesList.children.length < faces.length) facesList.appendChild(faceItem(facesList.children.length));
+      Array.prototype.forEach.call(facesList.children, function (item, i) {
+        item.hidden = i >= faces.length;
+        if (item.hidden) return;
+        item.querySelector(".swatch").style.background = colorOf(faces[i].label, classes);
+        item.querySelector(".what").textContent = faces[i].label + " " + Math.round(faces[i].confidence * 100) + "%";
+      });
+    }
+
+    function faceItem(i) {
+      var item = document.createElement("li"), swatch = document.createElement("span"), what = document.createElement("span");
+      item.dataset.test = "live-face";
+      swatch.className = "swatch";
+      what.className = "what";
+      item.appendChild(swatch);
+      item.appendChild(what);
+      if (signedIn) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button small";
+        button.textContent = "Send to review";
+        button.dataset.test = "review-face";
+        button.addEventListener("click", function () { review(i); });
+        item.appendChild(button);
+      }
+      return item;
+    }
+
+    function review(i) {
+      if (!result || i >= result.faces.length) return;
+      notice.textContent = "Sending face #" + (i + 1) + "…";
+      send({ type: "review", frame: result.frame, face: i });
+    }
+
+    overlay.addEventListener("click", function (event) {
+      if (!signedIn || !result) return;
+      var rect = overlay.getBoundingClientRect();
+      var x = (event.clientX - rect.left) * overlay.width / rect.width;
+      var y = (event.clientY - rect.top) * overlay.height / rect.height;
+      result.faces.forEach(function (face, i) {
+        var b = face.box;
+        if (x >= b[0] && x <= b[0] + b[2] && y >= b[1] && y <= b[1] + b[3]) review(i);
+      });
+    });
+
+    function addBucket(bucket) {
+      var last = buckets[buckets.length - 1];
+      if (last && last.t === bucket.t) buckets[buckets.length - 1] = bucket; else buckets.push(bucket);
+      summary.textContent = describe(bucket);
+      drawMood(chart, buckets, classes);
+    }
+
+    function stop() {
+      clearTimeout(timer);
+      if (camera) camera.getTracks().forEach(function (track) { track.stop(); });
+      camera = null;
+      video.srcObject = null;
+      result = null;
+      drawBoxes();
+      listFaces();
+      startButton.hidden = false;
+      stopButton.hidden = true;
+      select.disabled = false;
+      status.textContent = ws ? "Paused. The session goes on when you start again; save it any time." : "The camera is off.";
+    }
+
+    startButton.addEventListener("click", function () {
+      status.textContent = "Waiting for camera permission…";
+      navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false })
+        .then(function (stream) {
+          camera = stream;
+          video.srcObject = stream;
+          startButton.hidden = true;
+          stopButton.hidden = false;
+          select.disabled = true;
+          if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(countShown);
+          video.addEventListener("loadeddata", pump, { once: true });
+          if (!ws) connect(); else status.textContent = "Live again.";
+          return video.play();
+        })
+        .catch(function (error) {
+          stop();
+          status.textContent = "No camera: " + error.message;
+        });
+    });
+    stopButton.addEventListener("click", stop);
+    // A different recognizer is a different session: reconnect when the camera starts next.
+    select.addEventListener("change", function () { if (ws) ws.close(); });
+    if (saveButton) saveButton.addEventListener("click", function () { saved.textContent = "Saving…"; send({ type: "save" }); });
+    if (snapshots) snapshots.addEventListener("change", function () { send({ type: "snapshots", on: snapshots.checked }); });
+    window.addEventListener("resize", function () { drawMood(chart, buckets, classes); });
+    drawMood(chart, buckets, classes);
+  }
+
+  function initSaved(canvas) {
+    var series = JSON.parse(canvas.dataset.series);
+    fillLegend(document.querySelector("#mood-legend"), series.classes);
+    drawMood(canvas, series.buckets, series.classes);
+    window.addEventListener("resize", function () { drawMood(canvas, series.buckets, series.classes); });
+  }
+
+  var live = document.querySelector("#live");
+  if (live) initLive(live);
+  var savedChart = document.querySelector("#mood-chart[data-series]");
+  if (savedChart) initSaved(savedChart);
+})();

@@ -1,0 +1,74 @@
+"""Helpers for live-mode tests: the app served on a free port, a WebSocket client, generated camera frames."""
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+
+import pytest
+from simple_websocket import Client
+
+from scripts.live_video import frames, jpeg
+
+TIMEOUT_S = 30  # a reply waits for at most one classification on a busy two-core machine
+
+
+@pytest.fixture(scope="session")
+def five_faces() -> bytes:
+    """One 640×480 JPEG frame with five faces, as the browser sends it."""
+    return jpeg(next(frames(1)))
+
+
+@pytest.fixture
+def served(app):
+    """The ws:// base URL of `app` served by werkzeug in a background thread (sockets need a real server)."""
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"ws://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+class Socket:
+    """A WebSocket client that speaks live mode's JSON replies."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def reply(self) -> dict:
+        """The next message from the server, decoded; fails the test when none comes in time."""
+        text = self.client.receive(timeout=TIMEOUT_S)
+        assert text is not None, "no reply from the live socket"
+        return json.loads(text)
+
+    def ask(self, message: bytes | dict) -> dict:
+        """Send a frame (bytes) or a command (dict) and return the reply."""
+        self.client.send(message if isinstance(message, bytes) else json.dumps(message))
+        return self.reply()
+
+
+@pytest.fixture
+def live_socket(served, client):
+    """live_socket(query="", signed_in=False, origin=None): an open socket whose `ready` message was read."""
+
+    @contextmanager
+    def open_(query: str = "", signed_in: bool = False, origin: str | None = None, ready: bool = True):
+        headers = {}
+        if signed_in:
+            headers["Cookie"] = f"session={client.get_cookie('session').value}"
+        if origin:
+            headers["Origin"] = origin
+        ws = Client.connect(f"{served}/live/ws{query}", headers=headers)
+        socket = Socket(ws)
+        try:
+            if ready:
+                assert socket.reply()["type"] == "ready"
+            yield socket
+        finally:
+            if ws.connected:
+                ws.close()
+
+    return open_

@@ -1,0 +1,167 @@
+"""Live mode for signed-in users: one face to the review queue, saved session summaries, snapshots only by opt-in."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from app.extensions import db
+from app.models import LiveSession, Prediction, Status
+from app.services import review
+from live_support import five_faces, live_socket, served  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def app_settings(app_settings):
+    """Buckets long enough that every frame of a test lands in the first one."""
+    return {**app_settings, "LIVE_BUCKET_S": 600}
+
+
+def test_one_face_goes_to_the_review_queue_and_takes_the_normal_feedback_path(app, login, live_socket, five_faces):
+    client = login()
+    with live_socket(signed_in=True) as ws:
+        result = ws.ask(five_faces)
+        face = result["faces"][2]
+        reviewed = ws.ask({"type": "review", "frame": result["frame"], "face": 2})
+    assert reviewed["type"] == "reviewed" and reviewed["face"] == 2 and reviewed["label"] == face["label"]
+    assert reviewed["url"].endswith(f"/predictions/{reviewed['prediction_id']}")
+    with app.app_context():
+        prediction = db.session.get(Prediction, reviewed["prediction_id"])
+        assert (prediction.width, prediction.height) == (640, 480) and prediction.photo_key
+        [detection] = prediction.detections
+        assert detection.box == tuple(face["box"]) and detection.label == face["label"]
+        assert detection.status == Status.UNREVIEWED and detection.crop_key.startswith("inbox/emotion7/")
+        assert [d.id for d in review.queue("emotion7", limit=10)] == [detection.id]
+        detection_id = detection.id
+    other = next(label for label in ("happy", "sad") if label != face["label"])
+
+    page = client.get(reviewed["url"])
+    assert page.status_code == 200 and b'data-test="box-1"' in page.data
+    assert client.post(f"/detections/{detection_id}/feedback", data={"label": other}).status_code == 302
+    with app.app_context():
+        corrected = db.session.get(Prediction, reviewed["prediction_id"]).detections[0]
+        assert corrected.status == Status.CORRECTED and corrected.label == other
+        assert corrected.crop_key == f"crops/emotion7/{other}/{detection_id}.png"
+        assert review.queue("emotion7") == []
+
+
+def test_a_face_of_an_earlier_frame_can_be_sent_until_it_is_forgotten(app, login, live_socket, five_faces):
+    login()
+    with live_socket(signed_in=True) as ws:
+        first = ws.ask(five_faces)["frame"]
+        for _ in range(8):  # LIVE_RECENT_FRAMES: the first frame is still kept after seven more
+            ws.ask(five_faces)
+        gone = ws.ask({"type": "review", "frame": first, "face": 0})
+        assert gone["type"] == "error" and "no longer kept" in gone["message"]
+        assert ws.ask({"type": "review", "frame": first + 1, "face": 4})["type"] == "reviewed"
+        missing = ws.ask({"type": "review", "frame": first + 1, "face": 5})
+        assert missing == {"type": "error", "message": f"Frame {first + 1} has no face #6."}
+        for bad in ({"type": "review"}, {"type": "review", "frame": "1", "face": 0},
+                    {"type": "review", "frame": first + 1, "face": True}):
+            assert "names a frame and a face" in ws.ask(bad)["message"]
+    with app.app_context():
+        assert db.session.query(Prediction).count() == 1
+
+
+def test_saving_keeps_the_mood_summary_and_never_a_frame(app, login, live_socket, five_faces, stored):
+    client = login()
+    with live_socket(signed_in=True) as ws:
+        assert ws.ask({"type": "save"}) == {"type": "error",
+                                            "message": "Nothing to save yet: no frame has been classified."}
+        faces = [ws.ask(five_faces)["faces"] for _ in range(3)]
+        saved = ws.ask({"type": "save"})
+        assert saved["type"] == "saved" and saved["frames"] == 3 and saved["snapshots"] == 0
+        ws.ask(five_faces)
+        again = ws.ask({"type": "save"})
+    assert again["session_id"] == saved["session_id"] and again["frames"] == 4  # the same session, updated
+    assert stored() == []
+    with app.app_context():
+        session = db.session.get(LiveSession, saved["session_id"])
+        assert (session.frames, session.faces, session.peak_faces) == (4, 20, 5)
+        expected = {}
+        for label in [f["label"] for frame in faces for f in frame] + [f["label"] for f in faces[0]]:
+            expected[label] = expected.get(label, 0) + 1
+        assert session.counts == expected
+        assert session.buckets == [{"t": 0, "frames": 4, "faces": 20, "peak": 5, "counts": expected}]
+        assert session.frame_keys == [] and session.recognizer == "emotion7" and session.bucket_s == 600
+
+    page = client.get(again["url"])
+    assert page.status_code == 200 and b'data-test="snapshot"' not in page.data
+    assert b"data-series=" in page.data
+    history = client.get("/history")
+    assert f'data-session-id="{saved["session_id"]}"'.encode() in history.data
+    listing = client.get("/live/sessions")
+    assert b"1 saved session" in listing.data
+
+
+def test_opted_in_snapshots_are_stored_shown_and_deleted_with_the_session(app, login, live_socket, five_faces,
+                                                                          stored):
+    client = login()
+    with live_socket(signed_in=True) as ws:
+        ws.ask(five_faces)  # before opting in: not kept
+        assert ws.ask({"type": "snapshots", "on": True}) == {"type": "snapshots", "on": True, "kept": 0, "max": 120}
+        ws.ask(five_faces)
+        ws.ask(five_faces)  # the same bucket: one snapshot per bucket
+        saved = ws.ask({"type": "save"})
+    assert saved["snapshots"] == 1
+    [key] = stored()
+    assert key == f"live/{_user_id(app)}/{saved['session_id']}/000000.jpg"
+
+    snapshot = client.get(f"/live/sessions/{saved['session_id']}/snapshots/0")
+    assert snapshot.status_code == 200 and snapshot.mimetype == "image/jpeg"
+    image = Image.open(io.BytesIO(snapshot.data))
+    assert image.size == (640, 480) and not image.getexif()
+    assert client.get(f"/live/sessions/{saved['session_id']}/snapshots/1").status_code == 404
+    assert b'data-test="snapshot"' in client.get(saved["url"]).data
+
+    response = client.post(f"/live/sessions/{saved['session_id']}/delete")
+    assert response.status_code == 302 and response.location.endswith("/live/sessions")
+    assert stored() == []
+    with app.app_context():
+        assert db.session.query(LiveSession).count() == 0
+
+
+def test_opting_out_again_keeps_no_more_snapshots(live_socket, login, five_faces):
+    login()
+    with live_socket(signed_in=True) as ws:
+        ws.ask({"type": "snapshots", "on": True})
+        assert ws.ask({"type": "snapshots", "on": False})["on"] is False
+        ws.ask(five_faces)
+        assert ws.ask({"type": "save"})["snapshots"] == 0
+
+
+def _user_id(app) -> int:
+    from app.services import accounts  # noqa: PLC0415
+
+    with app.app_context():
+        return accounts.find_user("ada@example.com").id
+
+
+@pytest.mark.parametrize("path", ["/live/sessions", "/live/sessions/1", "/live/sessions/1/snapshots/0"])
+def test_saved_sessions_need_a_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_other_users_sessions_are_not_found(client, login, live_socket, five_faces, stored):
+    login()
+    with live_socket(signed_in=True) as ws:
+        ws.ask({"type": "snapshots", "on": True})
+        ws.ask(five_faces)
+        saved = ws.ask({"type": "save"})
+    client.post("/logout")
+    intruder = login("mallory@example.com")
+    for path in (f"/live/sessions/{saved['session_id']}", f"/live/sessions/{saved['session_id']}/snapshots/0"):
+        assert intruder.get(path).status_code == 404
+    assert intruder.post(f"/live/sessions/{saved['session_id']}/delete").status_code == 404
+    assert b"0 saved sessions" in intruder.get("/live/sessions").data
+    assert len(stored()) == 1
+
+
+def test_the_live_page_offers_saving_only_to_signed_in_users(client, login):
+    page = client.get("/live/")
+    assert page.status_code == 200 and b'data-ws-path="/live/ws"' in page.data
+    assert b'data-test="live-anonymous"' in page.data and b'data-test="live-save"' not in page.data
+    signed = login().get("/live/")
+    assert b'data-test="live-save"' in signed.data and b'data-signed-in="true"' in signed.data

@@ -1,0 +1,151 @@
+"""The live socket's protocol over a real WebSocket: frames in, detections and mood out, bad input answered."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image
+from simple_websocket import ConnectionClosed, ConnectionError as RefusedError
+
+from live_support import TIMEOUT_S, five_faces, live_socket, served  # noqa: F401 - fixtures
+from app.live import DEFAULTS
+from ml.recognizers import get
+
+EMOTION7 = get("emotion7")
+
+
+@pytest.fixture
+def app_settings(app_settings):
+    """Buckets long enough that every frame of a test lands in the first one."""
+    return {**app_settings, "LIVE_BUCKET_S": 600}
+
+
+def test_ready_names_the_model_and_a_frame_gets_every_face(live_socket, five_faces):
+    with live_socket(ready=False) as ws:
+        ready = ws.reply()
+        assert ready["type"] == "ready" and ready["recognizer"] == "emotion7"
+        assert ready["classes"] == list(EMOTION7.classes) and ready["model_version"]
+        assert ready["signed_in"] is False and ready["bucket_s"] == 600
+
+        first = ws.ask(five_faces)
+        assert first["type"] == "result" and first["frame"] == 1
+        assert (first["width"], first["height"]) == (640, 480)
+        assert len(first["faces"]) == 5
+        for face in first["faces"]:
+            x, y, w, h = face["box"]
+            assert 0 <= x < 640 and 0 <= y < 480 and 90 <= w <= 180 and 90 <= h <= 180
+            assert face["label"] in EMOTION7.classes and 0 < face["confidence"] <= 1
+        assert first["bucket"] == {"t": 0, "frames": 1, "faces": 5, "peak": 5,
+                                   "counts": _counts(first["faces"])}
+
+        second = ws.ask(five_faces)
+        assert second["frame"] == 2 and len(second["faces"]) == 5
+        assert second["bucket"]["frames"] == 2 and second["bucket"]["faces"] == 10
+
+
+def test_emotion4_is_chosen_by_query(live_socket, five_faces):
+    with live_socket("?recognizer=emotion4", ready=False) as ws:
+        assert ws.reply()["classes"] == list(get("emotion4").classes)
+        assert {f["label"] for f in ws.ask(five_faces)["faces"]} <= set(get("emotion4").classes)
+
+
+@pytest.mark.parametrize("query, message", [("?recognizer=digits", "Live mode works with emotion7, emotion4"),
+                                            ("?recognizer=nope", "not 'nope'")])
+def test_a_recognizer_without_faces_is_refused_and_the_socket_closes(live_socket, query, message):
+    with live_socket(query, ready=False) as ws:
+        error = ws.reply()
+        assert error["type"] == "error" and error["fatal"] is True and message in error["message"]
+        with pytest.raises(ConnectionClosed):
+            ws.client.receive(timeout=TIMEOUT_S)
+
+
+def test_frames_sent_faster_than_answered_are_dropped_not_queued(live_socket, five_faces):
+    sent = 8
+    with live_socket() as ws:
+        for _ in range(sent):
+            ws.client.send(five_faces)
+        answered = []
+        while sum(1 + r["dropped"] for r in answered) < sent:
+            answered.append(ws.reply())
+    assert all(r["type"] == "result" for r in answered)
+    assert len(answered) < sent  # the burst arrived while the first frame was being classified
+    assert [r["frame"] for r in answered] == list(range(1, len(answered) + 1))
+
+
+def _counts(faces: list[dict]) -> dict:
+    counts = {}
+    for face in faces:
+        counts[face["label"]] = counts.get(face["label"], 0) + 1
+    return counts
+
+
+def _png(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "gray").save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("frame, message", [
+    (b"these are not pixels", "not an image we can read"),
+    (b"", "The file is empty"),
+    (_png((2000, 1100)), "too many pixels"),
+])
+def test_a_bad_frame_gets_a_readable_error_and_the_stream_goes_on(live_socket, five_faces, frame, message):
+    with live_socket() as ws:
+        error = ws.ask(frame)
+        assert error == {"type": "error", "frame": 1, "message": error["message"]}
+        assert message in error["message"]
+        assert ws.ask(five_faces)["frame"] == 2
+
+
+def test_a_truncated_frame_is_refused(live_socket, five_faces):
+    with live_socket() as ws:
+        error = ws.ask(five_faces[: len(five_faces) // 2])
+        assert error["type"] == "error" and "damaged or truncated" in error["message"]
+
+
+def test_an_oversized_frame_gets_an_error_and_a_huge_message_closes_the_socket(live_socket, five_faces):
+    limit = DEFAULTS["LIVE_MAX_FRAME_BYTES"]
+    with live_socket() as ws:
+        error = ws.ask(five_faces + b"\0" * limit)
+        assert error["type"] == "error" and "too large" in error["message"] and "1024 KB" in error["message"]
+        assert ws.ask(five_faces)["type"] == "result"
+        ws.client.send(b"\0" * (4 * limit + 1))  # beyond what the server reads at all: 1009, message too big
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.client.receive(timeout=TIMEOUT_S)
+        assert closed.value.reason == 1009
+
+
+@pytest.mark.parametrize("text", ["hello", "[1, 2]", json.dumps({"type": "dance"}), json.dumps({"frame": 1}),
+                                  "\x00\xff", "{" * 10_000])
+def test_garbage_commands_get_an_error_listing_what_is_understood(live_socket, five_faces, text):
+    with live_socket() as ws:
+        ws.client.send(text)
+        error = ws.reply()
+        assert error["type"] == "error" and "review, snapshots, save" in error["message"]
+        assert ws.ask(five_faces)["type"] == "result"
+
+
+def test_another_sites_page_cannot_open_the_socket(live_socket):
+    with pytest.raises(RefusedError) as refused:
+        with live_socket(origin="http://evil.example"):
+            pass
+    assert str(refused.value) == "Connection error: 403"
+    # simple_websocket's client sends Host without the port; a page of that host is the site's own.
+    with live_socket(origin="http://127.0.0.1") as ws:
+        assert ws.client.connected
+
+
+def test_a_plain_request_to_the_socket_is_a_client_error(client):
+    response = client.get("/live/ws")
+    assert response.status_code == 400
+
+
+def test_anonymous_users_can_neither_save_nor_send_to_review(live_socket, five_faces):
+    with live_socket() as ws:
+        result = ws.ask(five_faces)
+        review = ws.ask({"type": "review", "frame": result["frame"], "face": 0})
+        assert review == {"type": "error", "message": "Sign in to send faces to review."}
+        assert ws.ask({"type": "save"}) == {"type": "error", "message": "Sign in to save a session."}
+
