@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import storage, templating
+from app import guards, storage, templating
 from app.config import ROOT, Config
 from app.extensions import csrf, db, login_manager, migrate
 from app.tasks import celery_init_app
@@ -32,6 +32,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     storage.init_app(app)
     celery_init_app(app)
     templating.init_app(app)
+    guards.init_app(app)
 
     from app import api, auth, classify, errors, history, live  # noqa: PLC0415 - blueprints import models
     from app.cli import users
