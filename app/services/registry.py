@@ -88,8 +88,12 @@ def ensure_baseline(recognizer: str) -> ModelVersion | None:
     directory = Path(current_app.config["MODELS_DIR"]) / recognizer
     meta = artifact.read_metadata(directory)  # ArtifactError when nothing is shipped yet
     shipped = (meta.get("metrics") or {}).get("test")
+    trained_on = meta.get("dataset") or {}
+    # The baseline's manifest is its training set's hash and counts, as the artifact recorded them.
+    manifest = (None, trained_on.get("sha256"),
+                {"counts": {"base_train": trained_on.get("counts", {})}, "base_data": trained_on.get("source")})
     try:
-        return register(recognizer, directory, "baseline", champion_now=True,
+        return register(recognizer, directory, "baseline", champion_now=True, manifest=manifest,
                         metrics={"base_test": shipped} if shipped else {},
                         note="shipped baseline, registered on first start")
     except IntegrityError:
