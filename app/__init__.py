@@ -53,13 +53,14 @@ def _init_learning_loop(app: Flask) -> None:
     """Registry CLI, retraining tasks and schedule, review queue, model health and data export."""
     from flask_login import current_user  # noqa: PLC0415
 
-    from app import dashboard, loop_cli, review
+    from app import dashboard, export, loop_cli, review
     from app.services import reviewers
     from app.tasks import retraining
 
     retraining.init_app(app)
     app.register_blueprint(review.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(export.bp)
     # A callable, so pages that never show the review link never query the role.
     app.context_processor(lambda: {"can_review": lambda: reviewers.is_reviewer(current_user)})
     app.cli.add_command(loop_cli.models)

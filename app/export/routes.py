@@ -1,0 +1,75 @@
+"""Data pages: download labelled crops as a zip, delete all of one's data."""
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
+
+from app.export import bp
+from app.services import export, predictions
+from ml.recognizers import RECOGNIZERS
+
+
+class DeleteAllForm(FlaskForm):
+    """Deleting everything needs an explicit tick."""
+
+    confirm = BooleanField("I understand that my photos, crops and labels are deleted for good.",
+                           validators=[DataRequired("Tick the box to confirm.")])
+
+
+def _recognizer() -> str | None:
+    name = request.args.get("recognizer") or None
+    if name is not None and name not in RECOGNIZERS:
+        abort(404, f"Unknown recognizer {name!r}; known: {', '.join(RECOGNIZERS)}.")
+    return name
+
+
+def _zip(detections, who: str, recognizer: str | None):
+    name = f"visionloop-{who}-{recognizer or 'all'}-{date.today().isoformat()}.zip"
+    return send_file(export.write_zip(detections), mimetype="application/zip", as_attachment=True,
+                     download_name=name)
+
+
+@bp.route("/data")
+@login_required
+def index():
+    """What the user has labelled, the export links and the delete-all form."""
+    counts = {name: len(export.labelled(current_user, name)) for name in RECOGNIZERS}
+    return render_template("export/index.html", counts=counts, form=DeleteAllForm())
+
+
+@bp.route("/data/export.zip")
+@login_required
+def own_zip():
+    """The user's labelled crops in class folders, with manifest.csv."""
+    recognizer = _recognizer()
+    return _zip(export.labelled(current_user, recognizer), "mine", recognizer)
+
+
+@bp.route("/data/all.zip")
+@login_required
+def all_zip():
+    """Everyone's labelled crops (admins): the dataset the loop trains on."""
+    if not current_user.is_admin:
+        abort(403, "Only admins can export everyone's data.")
+    recognizer = _recognizer()
+    return _zip(export.labelled(None, recognizer), "everyone", recognizer)
+
+
+@bp.post("/data/delete")
+@login_required
+def delete_all():
+    """Delete every prediction of the user with all stored images."""
+    form = DeleteAllForm()
+    if not form.validate_on_submit():
+        flash("Tick the box to confirm.", "error")
+        return redirect(url_for("export.index"))
+    try:
+        count = export.delete_all(current_user)
+    except predictions.StorageUnavailable as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Deleted {count} photos with their crops and labels.", "success")
+    return redirect(url_for("export.index"))

@@ -1,0 +1,67 @@
+"""The labelled dataset as a zip (class folders plus a CSV manifest), and deleting all of a user's data."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+import zipfile
+
+from sqlalchemy import select
+
+from app import storage
+from app.extensions import db
+from app.models import Detection, Prediction, Result, Status, User
+from app.models.base import as_utc
+from app.services import predictions
+from app.storage import NotFound
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("path", "recognizer", "label", "predicted_label", "status", "confidence", "model_version",
+           "predicted_at", "reviewed_at", "detection_id", "storage_key")
+
+
+def labelled(user: User | None, recognizer: str | None = None) -> list[Detection]:
+    """Confirmed and corrected detections, of one user or (None) everyone, oldest first."""
+    query = (select(Detection).join(Detection.result).join(Result.prediction)
+             .where(Detection.status != Status.UNREVIEWED).order_by(Detection.id))
+    if user is not None:
+        query = query.where(Prediction.user_id == user.id)
+    if recognizer:
+        query = query.where(Result.recognizer == recognizer)
+    return list(db.session.scalars(query))
+
+
+def write_zip(detections: list[Detection]):
+    """A temporary file holding `<recognizer>/<label>/<id>.png` per crop and manifest.csv; missing crops get no path."""
+    out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(COLUMNS)
+    store = storage.current()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
+        for d in detections:
+            path = f"{d.result.recognizer}/{d.label}/{d.id}.png" if d.crop_key else ""
+            if path:
+                try:
+                    archive.writestr(path, store.get(d.crop_key))
+                except NotFound:
+                    log.warning("export: %s is missing", d.crop_key)
+                    path = ""
+            writer.writerow([path, d.result.recognizer, d.label, d.predicted_label, d.status.value,
+                             f"{d.confidence:.6f}", d.result.model_version,
+                             as_utc(d.result.prediction.created_at).isoformat(timespec="seconds"),
+                             as_utc(d.reviewed_at).isoformat(timespec="seconds") if d.reviewed_at else "",
+                             d.id, d.crop_key or ""])
+        archive.writestr("manifest.csv", table.getvalue())
+    out.seek(0)
+    return out
+
+
+def delete_all(user: User) -> int:
+    """Delete every prediction of `user` with its stored images; StorageUnavailable stops before rows go."""
+    owned = list(db.session.scalars(select(Prediction).where(Prediction.user_id == user.id)))
+    for prediction in owned:
+        predictions.delete_prediction(prediction)
+    return len(owned)
