@@ -29,14 +29,15 @@ def portrait() -> Image.Image:
     return photo.crop((96, 50, 433, 387))  # the cascade's face box (126, 77, 277, 277) with room around it
 
 
-def frames(count: int, faces: int = 5, size: tuple[int, int] = SIZE) -> Iterator[Image.Image]:
-    """`count` frames with `faces` portraits (at most five) drifting a few pixels, as a camera would see people."""
+def frames(count: int, faces: int = 5, size: tuple[int, int] = SIZE,
+           slots: tuple[tuple[int, int], ...] = SLOTS) -> Iterator[Image.Image]:
+    """`count` frames with `faces` portraits (at most one per slot) drifting a few pixels around their slots."""
     tiles = [ImageEnhance.Brightness(portrait().resize((TILE, TILE), Image.BILINEAR)).enhance(0.55 + 0.2 * i)
              for i in range(faces)]
     backdrop = Image.fromarray(np.tile(np.linspace(70, 150, size[0], dtype=np.uint8), (size[1], 1)), "L").convert("RGB")
     for n in range(count):
         frame = backdrop.copy()
-        for i, (tile, (x, y)) in enumerate(zip(tiles, SLOTS)):
+        for i, (tile, (x, y)) in enumerate(zip(tiles, slots)):
             phase = n / 15 + i
             frame.paste(tile, (x + round(8 * math.sin(phase)), y + round(6 * math.cos(phase))))
         yield frame

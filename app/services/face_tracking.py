@@ -1,85 +1,134 @@
-"""Faces in a live stream: a whole-frame search now and then, and in between a search only near the last faces.
+"""Faces in a live stream: found once over the whole frame, then looked for only near where they just were.
 
-A whole 640×480 frame costs the Haar cascade several times more than five small windows around known faces,
-so a stream searches the whole frame only when it knows no face, or every `full_every` frames to pick up
-newcomers. Boxes come out padded like ml.faces.FaceDetector's, so the crops match what the models learned.
+A whole 640×480 frame costs the Haar cascade several times more than five small windows around known faces.
+So a stream searches the whole frame on the reply's path only while it knows no face; after that, whole-frame
+searches that pick up newcomers (every `full_every` frames, or as soon as a face is lost) run on a background
+thread, one per process, and their finds join the next frame's search. Boxes come out padded like
+ml.faces.FaceDetector's, so the crops match what the models learned.
 """
 from __future__ import annotations
+
+import functools
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
 
-from ml.faces import MARGIN
+from ml.faces import DETECT_MAX_SIDE, MARGIN
 
+Box = tuple[int, int, int, int]
 CASCADE = "haarcascade_frontalface_default.xml"
-# Whole-frame searches run on a copy this large: faces from about 48 px up in a 640 px frame are found.
-FULL_SIDE = 320
-MIN_FACE = 24  # px, at the search scale
+MIN_FACE = 24  # px at the search scale: whole frames are searched at most DETECT_MAX_SIDE px large, as uploads
+NEAR_FACE = 64  # px: a window around a known face is shrunk until the face is about this large
 # A known face is looked for within its last box grown by a quarter of its size on every side (at 10 frames/s,
 # two and a half face widths per second), at 0.85 to 1.2 times its last size.
 NEAR = 0.25
 SIZE_RANGE = (0.85, 1.2)
 MIN_NEIGHBORS = 5
 
+_worker = threading.local()
+
 
 class FaceTracker:
     """Finds faces frame after frame, as a `face_detector` for ml.serving.classify; one per stream (not shared)."""
 
     def __init__(self, full_every: int):
-        import cv2  # noqa: PLC0415 - OpenCV is heavy; import when live mode starts
-
-        self._cv2 = cv2
-        self._cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
-        if self._cascade.empty():
-            raise RuntimeError(f"{CASCADE}: Haar cascade missing (opencv-python-headless<5 ships it)")
+        self._cascade = _cascade()  # this stream's own: a cascade must not run on two threads at once
         self.full_every = full_every
-        self.last_was_full = False
-        self._faces: list[tuple[int, int, int, int]] = []  # unpadded cascade boxes of the last frame, frame px
+        self.searched_whole = False  # whether the last frame waited for a whole-frame search
+        self._faces: list[Box] = []  # unpadded cascade boxes of the last frame, frame px
         self._since_full = 0
+        self._pending: Future | None = None
 
-    def find(self, image: Image.Image) -> list[tuple[int, int, int, int]]:
+    def find(self, image: Image.Image) -> list[Box]:
         """Padded boxes (x, y, w, h) of every face in `image`, left to right."""
         gray = np.asarray(image.convert("L"), dtype=np.uint8)
-        scale = min(1.0, FULL_SIDE / max(gray.shape))
+        scale = min(1.0, DETECT_MAX_SIDE / max(gray.shape))
         self._since_full += 1
-        self.last_was_full = not self._faces or self._since_full >= self.full_every
-        if self.last_was_full:
+        self._take_background_finds()
+        self.searched_whole = not self._faces
+        if self.searched_whole:
+            found = _search(self._cascade, gray, (0, 0), scale, MIN_FACE, None)
             self._since_full = 0
-            found = self._search(gray, (0, 0), scale, MIN_FACE, None)
         else:
-            found = [box for face in self._faces for box in self._near(gray, face, scale)]
+            found = [box for face in self._faces for box in self._near(gray, face)]
+            if len(found) < len(self._faces) or self._since_full >= self.full_every:
+                self._search_in_background(gray, scale)
         self._faces = _distinct(found)
         return [_pad(box, gray.shape) for box in sorted(self._faces)]
 
-    def _near(self, gray: np.ndarray, face: tuple[int, int, int, int], scale: float) -> list[tuple[int, int, int, int]]:
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait for a background search in progress (tests use it to make the next frame deterministic)."""
+        if self._pending is not None:
+            self._pending.exception(timeout)
+
+    def _near(self, gray: np.ndarray, face: Box) -> list[Box]:
         x, y, w, h = face
         left, top = max(0, round(x - NEAR * w)), max(0, round(y - NEAR * h))
         right, bottom = min(gray.shape[1], round(x + w + NEAR * w)), min(gray.shape[0], round(y + h + NEAR * h))
-        found = self._search(gray[top:bottom, left:right], (left, top), scale,
-                             max(MIN_FACE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale)
+        scale = min(1.0, NEAR_FACE / w)  # the same few scales whatever the face's size: cheap and steady
+        found = _search(self._cascade, gray[top:bottom, left:right], (left, top), scale,
+                        max(MIN_FACE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale)
         return sorted(found, key=lambda b: _overlap(b, face), reverse=True)[:1]  # the one that moved least
 
-    def _search(self, gray: np.ndarray, offset: tuple[int, int], scale: float, min_face: float,
-                max_face: float | None) -> list[tuple[int, int, int, int]]:
-        """Cascade boxes in frame px; `gray` is searched shrunk by `scale`, faces from `min_face` px at that scale."""
-        if scale < 1.0:
-            height, width = gray.shape
-            gray = self._cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                                    interpolation=self._cv2.INTER_AREA)
-        smallest = round(min_face)
-        if min(gray.shape) < smallest:
-            return []
-        options = {"minSize": (smallest, smallest)}
-        if max_face:
-            options["maxSize"] = (round(max_face),) * 2
-        found = self._cascade.detectMultiScale(self._cv2.equalizeHist(gray), scaleFactor=1.1,
-                                               minNeighbors=MIN_NEIGHBORS, **options)
-        dx, dy = offset
-        return [(round(x / scale) + dx, round(y / scale) + dy, round(w / scale), round(h / scale))
-                for x, y, w, h in (tuple(map(int, b)) for b in found)]
+    def _search_in_background(self, gray: np.ndarray, scale: float) -> None:
+        if self._pending is None:  # one at a time per stream: a slow search is not queued behind another
+            self._pending = _searcher().submit(_search_whole, gray, scale)
+            self._since_full = 0
+
+    def _take_background_finds(self) -> None:
+        if self._pending is None or not self._pending.done():
+            return
+        done, self._pending = self._pending, None
+        if done.exception() is None:
+            # Newcomers join the known faces; this frame's search near them confirms where they are now.
+            self._faces = _distinct(self._faces + done.result())
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def _cascade():
+    import cv2  # noqa: PLC0415 - OpenCV is heavy; import when live mode starts
+
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+    if cascade.empty():
+        raise RuntimeError(f"{CASCADE}: Haar cascade missing (opencv-python-headless<5 ships it)")
+    return cascade
+
+
+@functools.lru_cache(maxsize=1)
+def _searcher() -> ThreadPoolExecutor:
+    # One thread per process for every stream's whole-frame searches: on two cores, replies keep the other.
+    # Made on first use, so in each worker after gunicorn forks.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-faces",
+                              initializer=lambda: setattr(_worker, "cascade", _cascade()))
+
+
+def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
+    return _search(_worker.cascade, gray, (0, 0), scale, MIN_FACE, None)
+
+
+def _search(cascade, gray: np.ndarray, offset: tuple[int, int], scale: float, min_face: float,
+            max_face: float | None) -> list[Box]:
+    """Cascade boxes in frame px; `gray` is searched shrunk by `scale`, faces from `min_face` px at that scale."""
+    import cv2  # noqa: PLC0415 - already loaded by _cascade()
+
+    if scale < 1.0:
+        height, width = gray.shape
+        gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
+                          interpolation=cv2.INTER_AREA)
+    smallest = round(min_face)
+    if min(gray.shape) < smallest:
+        return []
+    options = {"minSize": (smallest, smallest)}
+    if max_face:
+        options["maxSize"] = (round(max_face),) * 2
+    found = cascade.detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=MIN_NEIGHBORS, **options)
+    dx, dy = offset
+    return [(round(x / scale) + dx, round(y / scale) + dy, round(w / scale), round(h / scale))
+            for x, y, w, h in (tuple(map(int, b)) for b in found)]
+
+
+def _overlap(a: Box, b: Box) -> float:
     """Intersection over union of two boxes."""
     width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
@@ -89,16 +138,16 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> floa
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
-def _distinct(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _distinct(boxes: list[Box]) -> list[Box]:
     # Two known faces close together can both find the same face in their windows: keep it once.
-    kept: list[tuple[int, int, int, int]] = []
+    kept: list[Box] = []
     for box in boxes:
         if all(_overlap(box, other) < 0.3 for other in kept):
             kept.append(box)
     return kept
 
 
-def _pad(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _pad(box: Box, shape: tuple[int, int]) -> Box:
     # The same margin ml.faces adds: FER-2013 crops show a little forehead and chin beyond the cascade's box.
     x, y, w, h = box
     pad = MARGIN * w
