@@ -13,7 +13,7 @@
   }
 
   function line(label, values, color, extra) {
-    return Object.assign({ label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true, tension: 0.2 }, extra || {});
+    return Object.assign({ label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true, cubicInterpolationMode: "monotone" }, extra || {});
   }
 
   function agreement(id, rows) {
@@ -23,7 +23,7 @@
         { label: "confirmed", data: rows.map(function (r) { return r.confirmed; }), backgroundColor: "#0f7b4f", stack: "n" },
         { label: "corrected", data: rows.map(function (r) { return r.corrected; }), backgroundColor: "#b42318", stack: "n" },
         line("agreement", rows.map(function (r) { return r.agreement; }), "#4f46e5", { type: "line", yAxisID: "share" })] },
-      options: { scales: { y: { stacked: true, beginAtZero: true, title: { display: true, text: "labels" } },
+      options: { scales: { y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "labels" } },
                            share: Object.assign({ position: "right", grid: { drawOnChartArea: false } }, percent) } }
     });
   }
@@ -45,7 +45,7 @@
       type: "bar",
       data: { labels: data.confidence.histogram.map(function (_, i) { return edges[i] + "–" + edges[i + 1]; }),
               datasets: [{ label: "predictions", data: data.confidence.histogram, backgroundColor: palette[0] }] },
-      options: { scales: { y: { beginAtZero: true } } }
+      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
     var daily = data.confidence.daily;
     draw("chart-confidence", {
