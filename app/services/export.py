@@ -13,7 +13,7 @@ from app import storage
 from app.extensions import db
 from app.models import Detection, Prediction, Result, Status, User
 from app.models.base import as_utc
-from app.services import predictions
+from app.services import live_sessions, predictions
 from app.storage import NotFound
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,9 @@ def write_zip(detections: list[Detection]):
 
 
 def delete_all(user: User) -> int:
-    """Delete every prediction of `user` with its stored images; StorageUnavailable stops before rows go."""
+    """Delete the user's predictions and live sessions with their files (StorageUnavailable keeps the rest)."""
     owned = list(db.session.scalars(select(Prediction).where(Prediction.user_id == user.id)))
     for prediction in owned:
         predictions.delete_prediction(prediction)
+    live_sessions.delete_all(user)
     return len(owned)

@@ -82,6 +82,14 @@ def delete(session: LiveSession) -> None:
     db.session.commit()
 
 
+def delete_all(user: User) -> int:
+    """Delete every saved session of `user` with its snapshots; how many there were."""
+    owned = list(db.session.scalars(select(LiveSession).where(LiveSession.user_id == user.id)))
+    for session in owned:
+        delete(session)
+    return len(owned)
+
+
 def _delete_keys(keys: list[str]) -> None:
     for key in keys:
         try:

@@ -165,3 +165,17 @@ def test_the_live_page_offers_saving_only_to_signed_in_users(client, login):
     assert b'data-test="live-anonymous"' in page.data and b'data-test="live-save"' not in page.data
     signed = login().get("/live/")
     assert b'data-test="live-save"' in signed.data and b'data-signed-in="true"' in signed.data
+
+
+def test_deleting_all_my_data_takes_the_live_sessions_and_snapshots_too(app, login, live_socket, five_faces,
+                                                                          stored):
+    client = login()
+    with live_socket(signed_in=True) as ws:
+        ws.ask({"type": "snapshots", "on": True})
+        ws.ask(five_faces)
+        ws.ask({"type": "save"})
+    assert len(stored()) == 1
+    assert client.post("/data/delete", data={"confirm": "y"}).status_code == 302
+    assert stored() == []
+    with app.app_context():
+        assert db.session.query(LiveSession).count() == 0
