@@ -13,6 +13,7 @@ from app.services.classification import Classification
 from app.storage import StorageError
 
 log = logging.getLogger(__name__)
+MAX_PER_PAGE = 100  # the API's per_page cap, as its OpenAPI document states
 
 
 class StorageUnavailable(RuntimeError):
@@ -96,7 +97,7 @@ def recent(user: User, page: int, per_page: int):
     query = (select(Prediction).where(Prediction.user_id == user.id)
              .order_by(Prediction.created_at.desc(), Prediction.id.desc())
              .options(selectinload(Prediction.results).selectinload(Result.detections)))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
 
 
 def stored_keys(detection: Detection) -> list[str]:

@@ -6,7 +6,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from app.extensions import db
-from app.models import ApiToken, FeedbackEvent
+from app.models import ApiToken, FeedbackEvent, Prediction, User
 from app.models.base import utcnow
 
 
@@ -98,6 +98,16 @@ def test_list_is_paginated_with_next_links(client, token_for, upload, plain_png,
         seen += [p["id"] for p in response.get_json()["items"]]
         url = response.get_json()["next"]
     assert seen == ids[::-1]
+
+
+def test_page_size_is_capped(client, token_for, app):
+    headers = token_for()
+    with app.app_context():
+        owner = db.session.scalar(db.select(User))
+        db.session.add_all(Prediction(user=owner, width=1, height=1) for _ in range(101))
+        db.session.commit()
+    body = client.get("/api/v1/predictions?per_page=100000", headers=headers).get_json()
+    assert len(body["items"]) == 100 and "per_page=100&" in body["next"] + "&"
 
 
 def test_feedback_confirms_and_corrects(client, token_for, upload, plain_png, conforms, app, stored):
