@@ -1,6 +1,7 @@
 """Helpers for the learning-loop tests: a tiny base dataset, loop settings, labelled feedback rows."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +111,30 @@ def corrections_the_champion_gets_wrong(artifacts, n: int, seed: int = 1) -> tup
     guess = champion_guess(artifacts / "digits", images[0])
     label = DIGITS.classes[(DIGITS.classes.index(guess) + 1) % len(DIGITS.classes)]
     return images, label
+
+
+def add_history(rows: list[tuple], email: str = "owner@example.com") -> list[int]:
+    """Digits detections from (predicted, label, status, confidence, days_ago) tuples, crops stored."""
+    user = accounts.find_user(email) or accounts.create_user(email, "correct horse")
+    rng, ids = np.random.default_rng(len(rows)), []
+    for predicted, label, status, confidence, days_ago in rows:
+        when = utcnow() - timedelta(days=days_ago)
+        prediction = Prediction(user=user, width=32, height=32, created_at=when)
+        result = Result(recognizer="digits", model_version="v", duration_ms=1.0)
+        rest = (1 - confidence) / (len(DIGITS.classes) - 1)
+        detection = Detection(position=0, x=0, y=0, w=32, h=32, predicted_label=predicted, label=label,
+                              status=status, confidence=confidence,
+                              probabilities={c: confidence if c == predicted else rest for c in DIGITS.classes},
+                              reviewed_at=None if status == Status.UNREVIEWED else when)
+        result.detections.append(detection)
+        prediction.results.append(result)
+        db.session.add(prediction)
+        db.session.flush()
+        folder = f"inbox/digits/{detection.id}.png" if status == Status.UNREVIEWED else f"crops/digits/{label}/{detection.id}.png"
+        prediction.photo_key, detection.crop_key = f"photos/{prediction.id}.png", folder
+        png = imaging.png_bytes(stripes_image(int(label), rng))
+        storage.current().put(prediction.photo_key, png)
+        storage.current().put(detection.crop_key, png)
+        ids.append(detection.id)
+    db.session.commit()
+    return ids
