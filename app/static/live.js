@@ -85,8 +85,8 @@
     ctx.lineWidth = 1;
     ctx.fillStyle = "#5b6475";
     ctx.textAlign = "left";
-    ctx.fillText(peak + " faces", pad.left + plotW + 4, pad.top);
-    ctx.fillText("0", pad.left + plotW + 4, pad.top + plotH);
+    ctx.fillText(String(peak), pad.left + plotW + 6, pad.top);
+    ctx.fillText("0", pad.left + plotW + 6, pad.top + plotH);
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     var every = Math.max(1, Math.ceil(cols.length / 8));
@@ -105,6 +105,12 @@
       item.appendChild(document.createTextNode(label));
       list.appendChild(item);
     });
+    var faces = document.createElement("li"), line = document.createElement("span");
+    faces.className = "faces-line";
+    line.className = "swatch line";
+    faces.appendChild(line);
+    faces.appendChild(document.createTextNode("faces per frame (right axis)"));
+    list.appendChild(faces);
   }
 
   function describe(bucket) {
@@ -137,7 +143,7 @@
     var maxFps = Number(root.dataset.maxFps) || 15;
     var signedIn = root.dataset.signedIn === "true";
     var grab = document.createElement("canvas");
-    var ws = null, camera = null, classes = [], buckets = [], result = null;
+    var ws = null, camera = null, classes = [], buckets = [], bucketS = 5, result = null;
     var inFlight = false, sentAt = 0, lastSend = 0, replies = [], latencies = [], shown = 0, sent = 0, timer = null;
 
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.WebSocket) {
@@ -168,6 +174,7 @@
     function receive(msg) {
       if (msg.type === "ready") {
         classes = msg.classes;
+        bucketS = msg.bucket_s;
         fillLegend(legend, classes);
         status.textContent = "Live with " + msg.recognizer + " (model " + msg.model_version + ").";
         if (saveButton) saveButton.disabled = false;
@@ -175,15 +182,16 @@
         pump();
       } else if (msg.type === "result") {
         arrived();
+        addBucket(msg.bucket);
+        if (!camera) return;  // answered after Stop: counted in the mood, but the video is gone
         result = msg;
         drawBoxes();
         listFaces();
-        addBucket(msg.bucket);
         pump();
       } else if (msg.type === "error") {
+        if (msg.fatal) stop();  // the server closes the socket after a fatal error
         if (msg.frame !== undefined) { arrived(); pump(); }
         (msg.frame !== undefined || msg.fatal ? status : notice).textContent = msg.message;
-        if (msg.fatal) stop();
       } else if (msg.type === "reviewed") {
         notice.textContent = "";
         notice.appendChild(document.createTextNode("Face #" + (msg.face + 1) + " (" + msg.label + ") is in the review queue. "));
@@ -200,8 +208,8 @@
         open.dataset.test = "saved-link";
         saved.appendChild(open);
       } else if (msg.type === "snapshots") {
-        saved.textContent = msg.on ? "Keeping one frame per bucket (" + msg.kept + " of at most " + msg.max + " so far)."
-          : "Frames are not kept.";
+        saved.textContent = msg.on ? "Saving also keeps one frame per " + bucketS + " s, at most " + msg.max + "."
+          : "Saving keeps the mood counts only.";
       }
     }
 
