@@ -23,15 +23,31 @@ PASSWORD = "correct horse"
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless chromium for the session (launching it is the slow part)."""
+def playwright():
+    """The session's one Playwright driver: a second sync_playwright() in the same thread refuses to start."""
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        playwright.selectors.set_test_id_attribute("data-test")  # the templates' hook for tests
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as driver:
+        driver.selectors.set_test_id_attribute("data-test")  # the templates' hook for tests
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def launch(playwright):
+    """launch(*extra_args): a headless Debian chromium with the shared flags (a module may add its own)."""
+
+    def start(*extra_args: str):
+        return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, *extra_args])
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def browser(launch):
+    """One chromium for the session (launching it is the slow part)."""
+    chromium = launch()
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
