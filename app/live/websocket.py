@@ -119,7 +119,7 @@ def _command_reply(state: live.Stream, user_id: int | None, text: str) -> dict:
 def _parse(text: str) -> dict:
     try:
         command = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the decoder goes
         command = None
     if not isinstance(command, dict) or command.get("type") not in COMMANDS:
         raise CommandError(f"Send frames as binary messages, and commands as JSON objects whose type is one of "

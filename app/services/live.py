@@ -87,7 +87,7 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
 class Stream:
     """The state of one camera connection: frame numbers, recent frames, the mood so far, kept snapshots."""
 
-    def __init__(self, recognizer: str, limits: Limits, clock=time.monotonic):
+    def __init__(self, recognizer: str, limits: Limits):
         self.recognizer = recognizer
         self.limits = limits
         self.mood = Mood(limits.bucket_s, limits.max_buckets)
@@ -98,7 +98,7 @@ class Stream:
         self.last_at: datetime | None = None
         self.session_id: int | None = None  # the saved session this stream updates on the next save
         self.tracker = FaceTracker(limits.full_search_every)
-        self._clock = clock
+        self.reviewed: set[tuple[int, int]] = set()  # (frame, face) already sent to review: one click, one record
         self._t0: float | None = None
         self._count = 0
         self._recent: OrderedDict[int, Frame] = OrderedDict()
@@ -109,9 +109,9 @@ class Stream:
         number = self._count
         image = decode(data, self.limits)
         model = classification.model_for(self.recognizer)
-        started = self._clock()
+        started = time.monotonic()
         detections = classify(model.classifier, image, face_detector=self.tracker)
-        duration_ms = (self._clock() - started) * 1000
+        duration_ms = (time.monotonic() - started) * 1000
         if self._t0 is None:
             self._t0, self.started_at = started, utcnow()
         self.last_at = utcnow()
@@ -148,9 +148,13 @@ def send_to_review(user: User, stream: Stream, frame_number: int, index: int) ->
     prediction takes the normal confirm/correct path. StorageUnavailable leaves nothing behind.
     """
     frame, detection = stream.face(frame_number, index)
+    if (frame_number, index) in stream.reviewed:
+        raise FrameError(f"Face #{index + 1} of frame {frame_number} is already in the review queue.")
     result = classification.RecognizerResult(stream.recognizer, frame.model_version, frame.duration_ms, [detection])
     outcome = classification.Classification(frame.image, None, [result])
-    return predictions.record(user, outcome, None)
+    prediction = predictions.record(user, outcome, None)
+    stream.reviewed.add((frame_number, index))
+    return prediction
 
 
 def _jpeg(image: Image.Image) -> bytes:

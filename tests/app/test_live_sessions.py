@@ -8,7 +8,8 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import LiveSession, Prediction, Status
-from app.services import review
+from app.services import classification, review
+from app.storage import StorageError
 from live_support import five_faces, live_socket, served  # noqa: F401 - fixtures
 
 
@@ -55,6 +56,8 @@ def test_a_face_of_an_earlier_frame_can_be_sent_until_it_is_forgotten(app, login
         gone = ws.ask({"type": "review", "frame": first, "face": 0})
         assert gone["type"] == "error" and "no longer kept" in gone["message"]
         assert ws.ask({"type": "review", "frame": first + 1, "face": 4})["type"] == "reviewed"
+        twice = ws.ask({"type": "review", "frame": first + 1, "face": 4})  # a double click keeps one record
+        assert twice == {"type": "error", "message": f"Face #5 of frame {first + 1} is already in the review queue."}
         missing = ws.ask({"type": "review", "frame": first + 1, "face": 5})
         assert missing == {"type": "error", "message": f"Frame {first + 1} has no face #6."}
         for bad in ({"type": "review"}, {"type": "review", "frame": "1", "face": 0},
@@ -179,3 +182,32 @@ def test_deleting_all_my_data_takes_the_live_sessions_and_snapshots_too(app, log
     assert stored() == []
     with app.app_context():
         assert db.session.query(LiveSession).count() == 0
+
+
+class DownStorage:
+    """Storage that refuses every write."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def put(self, key, data, content_type="image/png"):
+        raise StorageError("storage unreachable")
+
+
+def test_with_storage_down_nothing_is_kept_and_the_stream_goes_on(app, login, live_socket, five_faces, stored):
+    login()
+    with app.app_context():
+        classification.model_for("emotion7")  # the registry stores the baseline on first use, while storage works
+    app.extensions["storage"] = DownStorage(app.extensions["storage"])
+    with live_socket(signed_in=True) as ws:
+        ws.ask({"type": "snapshots", "on": True})
+        frame = ws.ask(five_faces)["frame"]
+        assert "Storage is unavailable" in ws.ask({"type": "review", "frame": frame, "face": 0})["message"]
+        assert "Storage is unavailable" in ws.ask({"type": "save"})["message"]
+        assert ws.ask(five_faces)["type"] == "result"
+    assert stored() == []
+    with app.app_context():
+        assert db.session.query(LiveSession).count() == 0 and db.session.query(Prediction).count() == 0

@@ -118,7 +118,7 @@ def test_an_oversized_frame_gets_an_error_and_a_huge_message_closes_the_socket(l
 
 
 @pytest.mark.parametrize("text", ["hello", "[1, 2]", json.dumps({"type": "dance"}), json.dumps({"frame": 1}),
-                                  "\x00\xff", "{" * 10_000])
+                                  "\x00\xff", "{" * 10_000, "[" * 100_000])
 def test_garbage_commands_get_an_error_listing_what_is_understood(live_socket, five_faces, text):
     with live_socket() as ws:
         ws.client.send(text)
