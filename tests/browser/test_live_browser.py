@@ -2,33 +2,21 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from scripts.live_video import frames, write_y4m
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# The shared launch flags (tests/browser/conftest.py); the fixture below adds the video for the fake camera.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream"]
-
-
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(launch, tmp_path_factory):
     """A chromium whose camera shows five drifting portraits, 640×480 at 10 frames/s, in a loop."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     video = write_y4m(tmp_path_factory.mktemp("camera") / "five-faces.y4m", frames(30), fps=10)
-    with sync_playwright() as playwright:
-        playwright.selectors.set_test_id_attribute("data-test")
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=[*FLAGS, f"--use-file-for-fake-video-capture={video}"])
-        yield chromium
-        chromium.close()
+    chromium = launch(f"--use-file-for-fake-video-capture={video}")
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
