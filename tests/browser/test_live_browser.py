@@ -10,6 +10,7 @@ from scripts.live_video import frames, write_y4m
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture(scope="module")
 def browser(launch, tmp_path_factory):
     """A chromium whose camera shows five drifting portraits, 640×480 at 10 frames/s, in a loop."""
