@@ -10,10 +10,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from celery.signals import setup_logging  # noqa: E402
 from sqlalchemy import MetaData, create_engine, text  # noqa: E402
 
 from app.config import ROOT, database_url  # noqa: E402
 from ml.recognizers import RECOGNIZERS  # noqa: E402
+
+
+@setup_logging.connect
+def _leave_logging_to_pytest(**kwargs) -> None:
+    """With a receiver here, Celery's test workers keep their hands off the root logger.
+
+    Otherwise they drop its handlers (pytest's log capture among them) and raise its level,
+    and every later test that checks a log message fails.
+    """
 
 
 def _sources_hash() -> str:
