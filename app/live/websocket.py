@@ -17,6 +17,7 @@ import logging
 
 from flask import current_app, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.live import bp, sock
@@ -110,6 +111,10 @@ def _command_reply(state: live.Stream, user_id: int | None, text: str) -> dict:
                 "url": url_for("live.session", session_id=saved.id)}
     except (CommandError, live.FrameError, predictions.StorageUnavailable) as exc:
         return {"type": "error", "message": str(exc)}
+    except OperationalError as exc:  # SQLite locked by a writer, or the database gone for a moment
+        db.session.rollback()
+        log.warning("live command not done: %s", exc.orig)
+        return {"type": "error", "message": "The database is busy; try again in a moment."}
     except Exception:  # noqa: BLE001 - as for frames: report, log, keep the session going
         db.session.rollback()
         log.exception("live command failed: %.200s", text)

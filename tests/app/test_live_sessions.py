@@ -5,6 +5,7 @@ import io
 
 import pytest
 from PIL import Image
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import LiveSession, Prediction, Status
@@ -211,3 +212,16 @@ def test_with_storage_down_nothing_is_kept_and_the_stream_goes_on(app, login, li
     assert stored() == []
     with app.app_context():
         assert db.session.query(LiveSession).count() == 0 and db.session.query(Prediction).count() == 0
+
+
+def test_a_busy_database_gets_a_message_not_a_dropped_socket(login, live_socket, five_faces, monkeypatch):
+    login()
+
+    def locked(*_args):
+        raise OperationalError("INSERT INTO live_sessions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("app.services.live_sessions.save", locked)
+    with live_socket(signed_in=True) as ws:
+        ws.ask(five_faces)
+        assert ws.ask({"type": "save"}) == {"type": "error", "message": "The database is busy; try again in a moment."}
+        assert ws.ask(five_faces)["type"] == "result"
