@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
@@ -93,6 +94,18 @@ def find_in_history(page, screenshot, label: str, predicted: str) -> None:
     expect(page.locator("[data-detection]:focus")).to_have_count(1)  # the link's #det-… anchor focuses it
 
 
+def download_my_data(page, screenshot, label: str) -> None:
+    """My data counts the labelled crop, and its zip holds the crop in its class folder plus the manifest."""
+    page.get_by_test_id("nav-data").click()
+    expect(page.get_by_test_id("export-counts").locator("tr", has_text="emotion7")).to_contain_text("1")
+    screenshot(page, "my-data")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-emotion7").click()
+    names = zipfile.ZipFile(download.value.path()).namelist()
+    assert any(re.fullmatch(rf"(.*/)?emotion7/{label}/[^/]+\.png", n) for n in names), names
+    assert any(n.endswith("manifest.csv") for n in names), names
+
+
 def check_profile_and_log_in_again(page, screenshot) -> None:
     """The profile counts the photo and the three labels; logging out and back in works through the forms."""
     page.get_by_test_id("nav-profile").click()
@@ -117,6 +130,7 @@ def test_sign_up_classify_correct_and_find_in_history(page, screenshot, face_jpe
     final = give_feedback(page, predicted)
     screenshot(page, "result")
     find_in_history(page, screenshot, final, predicted)
+    download_my_data(page, screenshot, final)
     check_profile_and_log_in_again(page, screenshot)
 
 
