@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import guards, storage, templating
+from app import busy, guards, security, storage, templating
 from app.config import ROOT, Config
 from app.extensions import csrf, db, login_manager, migrate
 from app.tasks import celery_init_app
@@ -46,6 +46,8 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     live.init_app(app)  # camera page, saved sessions and the frame socket
     app.cli.add_command(users)
     _init_learning_loop(app)
+    busy.init_app(app)  # after the blueprints: both wrap their views, retries inside the rate limits
+    security.init_app(app)
     return app
 
 

@@ -46,6 +46,20 @@ class Config:
     CELERY = celery_settings(REDIS_URL)
     MODELS_DIR = os.environ.get("MODELS_DIR") or str(ROOT / "ml" / "artifacts")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    # Security: PROXY_HOPS=1 behind Heroku's router (client address and HTTPS from X-Forwarded-*); cookies
+    # are then sent over HTTPS only, never read by scripts, and not on cross-site POSTs.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", str(PROXY_HOPS > 0)) in (
+        "1", "True", "true")
+    SESSION_COOKIE_HTTPONLY = REMEMBER_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = REMEMBER_COOKIE_SAMESITE = "Lax"
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10 per minute; 100 per hour")
+    RATE_LIMIT_TOKEN = os.environ.get("RATE_LIMIT_TOKEN", "10 per minute; 100 per hour")
+    RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60 per minute")
+    # SQLite: how long a connection waits for another's lock, then how often the request is retried.
+    SQLITE_BUSY_MS = int(os.environ.get("SQLITE_BUSY_MS", "5000"))
+    SQLITE_RETRIES = int(os.environ.get("SQLITE_RETRIES", "3"))
     MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", "40000000"))
     HISTORY_PER_PAGE = 20
     API_PER_PAGE = 20

@@ -102,6 +102,7 @@ def settings(db_url: str, models_dir: Path, storage_dir: Path, **overrides) -> d
         "RETRAIN_DIR": str(storage_dir.parent / "retrain"),
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_STORAGE_URI": "memory://",  # counts start at zero in every app, even when REDIS_URL is set
         "CELERY": {"broker_url": "memory://", "result_backend": "cache+memory://",
                    "task_always_eager": True, "task_eager_propagates": True},
         **overrides,

@@ -28,7 +28,9 @@ def respond(error: HTTPException):
         response.set_data(json.dumps({"error": message}))
         response.mimetype = "application/json"
         return response
-    return render_template("errors/error.html", code=error.code, title=error.name, message=message), error.code
+    # The exception's own headers (Retry-After, Allow, WWW-Authenticate) hold for pages too.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return render_template("errors/error.html", code=error.code, title=error.name, message=message), error.code, headers
 
 
 @bp.app_errorhandler(HTTPException)

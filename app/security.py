@@ -1,0 +1,65 @@
+"""Abuse limits and browser protections: rate limits, proxy trust, cookie flags and security headers."""
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Endpoint → the config key holding its limit. Only POSTs count: showing the login form costs nothing.
+LIMITED = {
+    "auth.login": "RATE_LIMIT_LOGIN",
+    "auth.signup": "RATE_LIMIT_LOGIN",
+    "api.create_token": "RATE_LIMIT_TOKEN",
+    "classify.classify": "RATE_LIMIT_UPLOAD",
+    "api.create_prediction": "RATE_LIMIT_UPLOAD",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Trust the configured proxy hops, rate-limit the sensitive endpoints, add security headers."""
+    if app.config["PROXY_HOPS"]:
+        # Heroku's router terminates TLS: without this every client shares one address and looks like plain HTTP.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    _init_limits(app)
+    app.after_request(_headers)
+
+
+def _init_limits(app: Flask) -> None:
+    # One limiter per app, so every app (and every test) counts from zero; Redis shares counts between workers.
+    limiter = Limiter(get_remote_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+                      headers_enabled=True, swallow_errors=True)  # a Redis outage must not lock everyone out
+    limiter.init_app(app)
+    for endpoint, key in LIMITED.items():
+        if endpoint in app.view_functions:
+            limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"])
+            app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+
+
+def content_security_policy() -> str:
+    """The CSP for this request: only our own scripts, styles and sockets; images also from data:/blob: URLs."""
+    socket = f"{'wss' if request.is_secure else 'ws'}://{request.host}"  # older browsers do not map 'self' to ws:
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",  # anonymous results are previews in data: URIs; live snapshots are blobs
+        "media-src 'self' blob:",
+        f"connect-src 'self' {socket}",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def _headers(response):
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
