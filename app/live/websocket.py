@@ -27,6 +27,7 @@ from ml.recognizers import RECOGNIZERS
 
 log = logging.getLogger(__name__)
 COMMANDS = ("review", "snapshots", "save")
+BUSY = "The database is busy; try again in a moment."
 
 
 class CommandError(ValueError):
@@ -39,10 +40,14 @@ def stream(ws):
     try:
         recognizer = live.parse_recognizer(request.args.get("recognizer"))
         version = classification.model_for(recognizer).version
+        user_id = current_user.id if current_user.is_authenticated else None
     except (live.FrameError, classification.ModelUnavailable) as exc:
         ws.send(_json({"type": "error", "message": str(exc), "fatal": True}))
         return
-    user_id = current_user.id if current_user.is_authenticated else None
+    except OperationalError as exc:
+        log.warning("live stream not started: %s", exc.orig)
+        ws.send(_json({"type": "error", "message": BUSY, "fatal": True}))
+        return
     state = live.Stream(recognizer, live.Limits.from_config(current_app.config))
     ws.send(_json({"type": "ready", "recognizer": recognizer, "classes": list(RECOGNIZERS[recognizer].classes),
                    "model_version": version, "bucket_s": state.limits.bucket_s,
@@ -114,7 +119,7 @@ def _command_reply(state: live.Stream, user_id: int | None, text: str) -> dict:
     except OperationalError as exc:  # SQLite locked by a writer, or the database gone for a moment
         db.session.rollback()
         log.warning("live command not done: %s", exc.orig)
-        return {"type": "error", "message": "The database is busy; try again in a moment."}
+        return {"type": "error", "message": BUSY}
     except Exception:  # noqa: BLE001 - as for frames: report, log, keep the session going
         db.session.rollback()
         log.exception("live command failed: %.200s", text)

@@ -7,9 +7,10 @@ import json
 import pytest
 from PIL import Image
 from simple_websocket import ConnectionClosed, ConnectionError as RefusedError
+from sqlalchemy.exc import OperationalError
 
-from live_support import TIMEOUT_S, five_faces, live_socket, served  # noqa: F401 - fixtures
 from app.live import DEFAULTS
+from live_support import TIMEOUT_S, five_faces, live_socket, served  # noqa: F401 - fixtures
 from ml.recognizers import get
 
 EMOTION7 = get("emotion7")
@@ -149,3 +150,14 @@ def test_anonymous_users_can_neither_save_nor_send_to_review(live_socket, five_f
         assert review == {"type": "error", "message": "Sign in to send faces to review."}
         assert ws.ask({"type": "save"}) == {"type": "error", "message": "Sign in to save a session."}
 
+
+
+def test_a_busy_database_at_the_start_is_a_readable_fatal_error(live_socket, monkeypatch):
+    def locked(_name):
+        raise OperationalError("SELECT model_versions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("app.services.classification.model_for", locked)
+    with live_socket(ready=False) as ws:
+        assert ws.reply() == {"type": "error", "message": "The database is busy; try again in a moment.", "fatal": True}
+        with pytest.raises(ConnectionClosed):
+            ws.client.receive(timeout=TIMEOUT_S)
