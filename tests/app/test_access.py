@@ -1,0 +1,153 @@
+"""Every route, asked by an anonymous visitor, another user, the owner, a reviewer and an admin."""
+import base64
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from app.extensions import db
+from app.models.live import LiveSession
+from app.services import accounts, reviewers
+from app.tasks.retraining import start
+from tests.app.conftest import PASSWORD, make_user
+
+ROLES = ["anonymous", "other", "owner", "reviewer", "admin"]
+OPEN = dict.fromkeys(ROLES, "ok")
+SIGNED_IN = {**OPEN, "anonymous": "login"}
+OWNER = {"anonymous": "login", "other": "denied", "owner": "ok", "reviewer": "denied", "admin": "denied"}
+REVIEWER = {"anonymous": "login", "other": "denied", "owner": "denied", "reviewer": "ok", "admin": "ok"}
+ADMIN = {**REVIEWER, "reviewer": "denied"}
+API_SIGNED_IN = {**OPEN, "anonymous": "token"}
+API_OWNER = {**OWNER, "anonymous": "token"}
+
+# (method, url, who may) for every rule. The owner has predictions 1-3 (one detection each), live session 1
+# with a snapshot and retraining run 1.
+# Destructive requests come last, so the rows they remove are there for every request before them.
+ROUTES = [
+    ("GET", "/", OPEN),
+    ("GET", "/login", OPEN),
+    ("POST", "/login", OPEN),
+    ("GET", "/signup", OPEN),
+    ("POST", "/signup", OPEN),
+    ("GET", "/api/v1/openapi.json", OPEN),
+    ("POST", "/classify", OPEN),  # visitors may try the models; nothing of theirs is kept
+    ("GET", "/profile", SIGNED_IN),
+    ("POST", "/profile", SIGNED_IN),
+    ("GET", "/history", SIGNED_IN),
+    ("GET", "/data", SIGNED_IN),
+    ("GET", "/data/export.zip", SIGNED_IN),
+    ("GET", "/live/", OPEN),
+    ("GET", "/live/sessions", SIGNED_IN),
+    ("GET", "/predictions/1", OWNER),
+    ("GET", "/predictions/1/photo", OWNER),
+    ("GET", "/detections/1/crop", OWNER),
+    ("POST", "/detections/1/feedback", OWNER),
+    ("GET", "/live/sessions/1", OWNER),
+    ("GET", "/live/sessions/1/snapshots/0", OWNER),
+    ("GET", "/api/v1/predictions", API_SIGNED_IN),
+    ("GET", "/api/v1/predictions/1", API_OWNER),
+    ("POST", "/api/v1/predictions/1/feedback", API_OWNER),
+    ("GET", "/review", REVIEWER),
+    ("GET", "/review/1/crop", REVIEWER),
+    ("POST", "/review/1/skip", REVIEWER),
+    ("POST", "/review/1/label", REVIEWER),
+    ("POST", "/review/undo", REVIEWER),
+    ("GET", "/models", REVIEWER),
+    ("GET", "/models/digits", REVIEWER),
+    ("GET", "/models/runs/1", REVIEWER),
+    ("GET", "/data/all.zip", ADMIN),
+    ("GET", "/admin/reviewers", ADMIN),
+    ("POST", "/admin/reviewers", ADMIN),
+    ("POST", "/models/digits/retrain", ADMIN),
+    ("POST", "/models/versions/1/promote", ADMIN),
+    ("POST", "/models/digits/rollback", ADMIN),
+    ("POST", "/admin/reviewers/3/revoke", ADMIN),
+    ("POST", "/api/v1/predictions", API_SIGNED_IN),
+    ("POST", "/api/v1/tokens", dict.fromkeys(ROLES, "token")),  # HTTP Basic only: a bearer token is not enough
+    ("POST", "/live/sessions/1/delete", OWNER),
+    ("DELETE", "/api/v1/predictions/3", API_OWNER),
+    ("POST", "/detections/2/delete", OWNER),
+    ("POST", "/predictions/1/delete", OWNER),
+    ("POST", "/data/delete", SIGNED_IN),
+    ("GET", "/live/ws", OPEN),  # the socket handshake: a plain GET is refused alike for everyone
+    ("POST", "/logout", OPEN),
+]
+
+
+def _outcome(status: int, location: str | None) -> str:
+    if status == 302 and location and location.startswith("/login"):
+        return "login"
+    if status == 401:
+        return "token"
+    if status in (403, 404):
+        return "denied"
+    assert status < 500, status
+    return "ok"
+
+
+def test_the_table_names_every_route(app):
+    def endpoint(method: str, url: str) -> str:
+        scheme = "ws" if url == "/live/ws" else "http"  # the socket's rule matches websocket requests only
+        return app.url_map.bind("localhost", url_scheme=scheme).match(url, method=method)[0]
+
+    listed = {(endpoint(method, url), method) for method, url, _ in ROUTES}
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert listed == routes
+
+
+@pytest.fixture
+def world(app_settings, request, plain_png):
+    """Four people (ids 1-4 in ROLES order after anonymous) and the owner's predictions, live session and run."""
+    # No broker: "Retrain now" records a failed run at once instead of training a model inside the test.
+    app_settings["CELERY"] = {"broker_url": "redis://127.0.0.1:1/0", "broker_connection_timeout": 0.2,
+                              "task_publish_retry": False, "task_ignore_result": True}
+    app, client = request.getfixturevalue("app"), request.getfixturevalue("client")
+    with app.app_context():
+        for role in ROLES[1:]:
+            make_user(f"{role}@example.com", admin=role == "admin")
+        reviewers.grant("reviewer@example.com", None)
+        owner = accounts.find_user("owner@example.com")
+        app.extensions["storage"].put("live/1/0.jpg", b"snapshot", "image/jpeg")
+        now = datetime.now(timezone.utc)
+        db.session.add(LiveSession(user=owner, started_at=now, ended_at=now, recognizer="emotion7",
+                                   model_version="v", bucket_s=5, frames=1, faces=1, peak_faces=1, counts={},
+                                   buckets=[], frame_keys=["live/1/0.jpg"]))
+        db.session.commit()
+        assert start("digits", "admin")[0].id == 1
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
+    for expected in (1, 2, 3):
+        response = client.post("/classify", data={"image": (io.BytesIO(plain_png), "a.png"), "recognizers": "digits"})
+        assert response.location == f"/predictions/{expected}"
+    client.post("/logout")
+    return client
+
+
+def _sign_in(client, role: str) -> dict:
+    """Log `client` in as `role` and return its API headers."""
+    if role == "anonymous":
+        return {}
+    client.post("/login", data={"email": f"{role}@example.com", "password": PASSWORD})
+    basic = base64.b64encode(f"{role}@example.com:{PASSWORD}".encode()).decode()
+    token = client.post("/api/v1/tokens", headers={"Authorization": f"Basic {basic}"}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _send(client, method: str, url: str, headers: dict, photo: bytes):
+    if url.startswith("/api/v1/predictions/") and url.endswith("/feedback"):
+        return client.open(url, method=method, headers=headers, json={"recognizer": "digits", "detection": 0,
+                                                                      "label": "5"})
+    form = {"image": (io.BytesIO(photo), "a.png"), "recognizers": "digits", "label": "5", "email": "other@example.com"}
+    return client.open(url, method=method, data=form, headers=headers if url.startswith("/api/") else {})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access(role, world, plain_png):
+    headers = _sign_in(world, role)
+    wrong = {}
+    for method, url, allowed in ROUTES:
+        response = _send(world, method, url, headers, plain_png)
+        outcome = _outcome(response.status_code, response.location)
+        if outcome != allowed[role]:
+            wrong[(method, url)] = (outcome, response.status_code)
+    assert wrong == {}
