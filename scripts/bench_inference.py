@@ -1,0 +1,234 @@
+"""Inference benchmark on the emotion7 model: Keras against the serving path, photo latency, API throughput, RSS.
+
+In one run:
+  1. keras model.predict on one face crop against the serving path (LiteRT) on the same crop: the ratio;
+  2. a 640×480 JPEG with one face → labels (decode, EXIF orientation, face search, one batched inference): p50, p95;
+  3. the same with five faces;
+  4. POST /api/v1/predictions to gunicorn (the Procfile's command) on loopback from 8 concurrent clients: images/s;
+  5. the web worker's resident memory after those requests.
+Targets: serving >= 25x faster than model.predict, one-face p50 <= 15 ms, API >= 100 images/s on 2 cores,
+worker RSS <= 150 MB.
+
+Uses ml/artifacts/emotion7 (or --artifact). Without one it trains a throwaway emotion7 artifact with the same
+architecture for one epoch on synthetic crops and says so: the timings hold, the labels mean nothing.
+
+  .venv/bin/python scripts/bench_inference.py [--repeats 200] [--requests 400] [--artifact DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
+
+from scripts.bench_live import free_port  # noqa: E402
+from scripts.live_video import frames, jpeg  # noqa: E402
+
+CLIENTS = 8
+PASSWORD = "bench password"
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=200, help="timed runs per in-process measurement")
+    parser.add_argument("--requests", type=int, default=400, help="API requests for the throughput run")
+    parser.add_argument("--artifact", default=str(ROOT / "ml" / "artifacts" / "emotion7"))
+    return parser.parse_args()
+
+
+def throwaway_artifact(work: Path) -> Path:
+    """An emotion7 artifact of the shipped architecture, trained one epoch on synthetic crops."""
+    from ml.data import Dataset  # noqa: PLC0415 - imports TensorFlow
+    from ml.recognizers import get
+    from ml.train import TrainConfig, train
+
+    recognizer = get("emotion7")
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(len(recognizer.classes)), 8)
+    images = rng.integers(0, 256, (len(labels), *recognizer.input_shape), dtype=np.uint8)
+    data = Dataset(images, labels, recognizer.classes, [f"synthetic/{i}" for i in range(len(labels))],
+                   "synthetic", "train")
+    out = work / "models" / "emotion7"
+    with contextlib.redirect_stdout(io.StringIO()):  # the export lists every tensor; the report stays readable
+        train(recognizer, data, out, TrainConfig(arch="cnn", epochs=1, batch_size=16, patience=1))
+    return out
+
+
+def timed(call, repeats: int) -> np.ndarray:
+    """Milliseconds per call, after three untimed warm-up calls."""
+    for _ in range(3):
+        call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return np.array(times)
+
+
+def keras_against_serving(artifact: Path, crop: np.ndarray, repeats: int) -> tuple[float, float]:
+    """Median ms of keras model.predict and of the LiteRT classifier on the same one-crop batch."""
+    from ml import artifact as artifacts  # noqa: PLC0415
+    from ml.serving import Classifier
+
+    model = artifacts.load_keras(artifact)
+    classifier = Classifier(artifact)
+    batch = crop[None]
+    keras_ms = timed(lambda: model.predict(batch.astype(np.float32), verbose=0), max(20, repeats // 5))
+    lite_ms = timed(lambda: classifier.probabilities(batch), repeats)
+    return float(np.median(keras_ms)), float(np.median(lite_ms))
+
+
+def photo_latency(artifact: Path, photo: bytes, repeats: int) -> tuple[np.ndarray, int]:
+    """Milliseconds from JPEG bytes to labels on the serving path, and the faces found."""
+    from app import imaging  # noqa: PLC0415
+    from ml import serving
+    from ml.faces import default_detector
+
+    classifier, detector = serving.Classifier(artifact), default_detector()
+
+    def labels():
+        image, _ = imaging.decode(photo, 40_000_000)
+        return serving.classify(classifier, image, detector)
+
+    return timed(labels, repeats), len(labels())
+
+
+def start_gunicorn(work: Path, models_dir: Path) -> tuple[subprocess.Popen, int, dict]:
+    """The Procfile's web command on a free loopback port, a throwaway database and a user's bearer token."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "STORAGE_DIR": str(work / "storage"),
+           "MODEL_CACHE_DIR": str(work / "model-cache"), "RETRAIN_DIR": str(work / "retrain"),
+           "MODELS_DIR": str(models_dir), "SECRET_KEY": "bench", "FLASK_APP": "wsgi", "REDIS_URL": "",
+           # One client makes every request here: the per-address upload limit would measure itself.
+           "RATE_LIMIT_UPLOAD": "100000 per minute"}
+    bin_dir = Path(sys.executable).parent
+    for command in (["db", "upgrade"], ["users", "create", "bench@example.com", PASSWORD]):
+        done = subprocess.run([bin_dir / "flask", *command], cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"flask {' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    port = free_port()
+    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - open for the server's lifetime
+    server = subprocess.Popen([bin_dir / "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                               "--threads", "4", "--timeout", "60"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 90
+    basic = base64.b64encode(f"bench@example.com:{PASSWORD}".encode()).decode()
+    while True:
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/tokens", method="POST",
+                                             headers={"Authorization": f"Basic {basic}"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                token = json.load(response)["token"]
+            return server, port, {"Authorization": f"Bearer {token}"}
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+
+
+def post_photo(port: int, headers: dict, photo: bytes) -> int:
+    """POST one photo to the API as multipart; the status code."""
+    boundary = "benchboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"recognizers\"\r\n\r\nemotion7\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/predictions", data=body, method="POST",
+                                     headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def worker_rss_mb(server: subprocess.Popen) -> list[float]:
+    """Resident memory of each gunicorn worker, in MB."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024)
+    return sizes
+
+
+def api_throughput(models_dir: Path, photo: bytes, requests: int) -> tuple[float, list[int], list[float]]:
+    """Images/s from 8 concurrent clients, the status codes seen, and the workers' RSS afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-inference-") as work:
+        server, port, headers = start_gunicorn(Path(work), models_dir)
+        try:
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(lambda _: post_photo(port, headers, photo), range(4 * CLIENTS)))  # warm both workers
+                started = time.perf_counter()
+                codes = list(pool.map(lambda _: post_photo(port, headers, photo), range(requests)))
+                elapsed = time.perf_counter() - started
+            return requests / elapsed, codes, worker_rss_mb(server)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def verdict(ok: bool) -> str:
+    """How a number compares with its target."""
+    return "ok" if ok else "MISSED"
+
+
+def main() -> None:
+    """Run every measurement and print one report."""
+    args = parse_args()
+    from ml.preprocess import prepare  # noqa: PLC0415
+    from ml.recognizers import get
+
+    with tempfile.TemporaryDirectory(prefix="bench-artifact-") as scratch:
+        artifact = Path(args.artifact)
+        source = f"{artifact} (trained model)"
+        if not (artifact / "model.tflite").is_file():
+            artifact = throwaway_artifact(Path(scratch))
+            source = (f"NO TRAINED emotion7 AT {args.artifact}: a throwaway artifact of the same architecture "
+                      "(cnn), one epoch on synthetic crops; timings hold, labels are meaningless")
+        models_dir = Path(scratch) / "served"
+        shutil.copytree(artifact, models_dir / "emotion7")
+        one, five = (jpeg(next(frames(1, faces=n)), quality=90) for n in (1, 5))
+        crop = prepare(np.zeros((48, 48), np.uint8) + 128, get("emotion7"))
+        keras_ms, lite_ms = keras_against_serving(artifact, crop, args.repeats)
+        one_ms, one_found = photo_latency(artifact, one, args.repeats)
+        five_ms, five_found = photo_latency(artifact, five, args.repeats)
+        rate, codes, rss = api_throughput(models_dir, one, args.requests)
+
+    cores = len(os.sched_getaffinity(0))
+    print(f"inference bench: emotion7 from {source}")
+    print(f"{cores} cores, load average {os.getloadavg()[0]:.2f} (shared machine: other work competes)")
+    ratio = keras_ms / lite_ms
+    print(f"keras model.predict, 1 crop   {keras_ms:8.2f} ms median")
+    print(f"serving (LiteRT), same crop   {lite_ms:8.3f} ms median")
+    print(f"ratio                         {ratio:8.1f}x    (target >= 25x)  {verdict(ratio >= 25)}")
+    for label, times, found in (("1 face ", one_ms, one_found), ("5 faces", five_ms, five_found)):
+        p50, p95 = np.percentile(times, [50, 95])
+        target = f"(target p50 <= 15 ms)  {verdict(p50 <= 15)}" if found == 1 else ""
+        print(f"640x480 JPEG, {label} → labels  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  faces found {found}  {target}")
+    errors = sum(code != 201 for code in codes)
+    print(f"API, {CLIENTS} clients, {len(codes)} one-face photos: {rate:6.1f} images/s, {errors} errors "
+          f"(target >= 100/s)  {verdict(rate >= 100 and errors == 0)}")
+    print(f"web worker RSS after warm requests: {', '.join(f'{mb:.0f} MB' for mb in rss)} "
+          f"(gunicorn --workers 2 --threads 4, as in the Procfile; target <= 150 MB)  {verdict(max(rss) <= 150)}")
+
+
+if __name__ == "__main__":
+    main()
