@@ -1,0 +1,194 @@
+"""Load test: mixed requests (upload, feedback, history, dashboard) from 8 clients against gunicorn on loopback.
+
+The server is the Procfile's web command on a free loopback port. It uses PostgreSQL and Redis when
+DATABASE_URL and REDIS_URL are set (the rows it makes are left there, under a fresh bench user), else a
+throwaway SQLite file; stored images go to a throwaway folder. Each client signs in through the login form
+(CSRF token included) as an admin, then sends its share of the requests in a shuffled mix:
+  upload    POST /api/v1/predictions (one-face 640×480 JPEG, or a digit picture when emotion7 is not trained)
+  feedback  POST /api/v1/predictions/<id>/feedback on one of its own earlier uploads
+  history   GET /history
+  dashboard GET /models/<recognizer>
+Target: 0 errors. Reports p50/p95 per kind and overall.
+
+  .venv/bin/python scripts/bench_load.py [--requests 1000] [--clients 8] [--models-dir DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import requests
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
+
+from scripts.bench_live import free_port  # noqa: E402
+from scripts.live_video import frames, jpeg  # noqa: E402
+
+KINDS = ("upload", "feedback", "history", "dashboard")
+PASSWORD = "bench password"
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--models-dir", default=os.environ.get("MODELS_DIR", str(ROOT / "ml" / "artifacts")))
+    return parser.parse_args()
+
+
+def server_env(work: Path, models_dir: str) -> dict:
+    """The server's environment: the caller's DATABASE_URL and REDIS_URL when set, throwaway paths otherwise."""
+    env = {**os.environ, "STORAGE_DIR": str(work / "storage"), "MODEL_CACHE_DIR": str(work / "model-cache"),
+           "RETRAIN_DIR": str(work / "retrain"), "MODELS_DIR": str(Path(models_dir).resolve()),
+           "SECRET_KEY": "bench", "FLASK_APP": "wsgi", "TF_CPP_MIN_LOG_LEVEL": "3",
+           # Every client is 127.0.0.1: per-address upload limits would throttle the load test itself.
+           "RATE_LIMIT_UPLOAD": "100000 per minute"}
+    env.setdefault("DATABASE_URL", f"sqlite:///{work / 'bench.sqlite'}")
+    return env
+
+
+def start_server(work: Path, env: dict, email: str) -> tuple[subprocess.Popen, str]:
+    """Migrate, create the admin bench user, start gunicorn; the base URL once it answers."""
+    bin_dir = Path(sys.executable).parent
+    for command in (["db", "upgrade"], ["users", "create", email, PASSWORD, "--admin"]):
+        done = subprocess.run([bin_dir / "flask", *command], cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"flask {' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    base = f"http://127.0.0.1:{free_port()}"
+    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - open for the server's lifetime
+    server = subprocess.Popen([bin_dir / "gunicorn", "wsgi:app", "--bind", base.removeprefix("http://"),
+                               "--workers", "2", "--threads", "4", "--timeout", "60"],
+                              cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            requests.get(f"{base}/login", timeout=5)
+            return server, base
+        except requests.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+
+
+class Client:
+    """One simulated user: a signed-in browser session plus an API token, and the predictions it made."""
+
+    def __init__(self, base: str, email: str, recognizer: str, photo: bytes, label: str):
+        self.base, self.recognizer, self.photo, self.label = base, recognizer, photo, label
+        self.web = requests.Session()
+        page = self.web.get(f"{base}/login", timeout=30).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        signed_in = self.web.post(f"{base}/login", data={"csrf_token": token, "email": email, "password": PASSWORD},
+                                  allow_redirects=False, timeout=30)
+        if signed_in.status_code != 302:
+            sys.exit(f"login failed with {signed_in.status_code}")
+        basic = base64.b64encode(f"{email}:{PASSWORD}".encode()).decode()
+        bearer = requests.post(f"{base}/api/v1/tokens", headers={"Authorization": f"Basic {basic}"}, timeout=30)
+        self.api = {"Authorization": f"Bearer {bearer.json()['token']}"}
+        self.predictions: list[int] = []
+
+    def send(self, kind: str) -> tuple[str, int, float]:
+        """One request of `kind`: (kind, status, ms)."""
+        started = time.perf_counter()
+        if kind == "feedback" and not self.predictions:
+            kind = "upload"  # nothing to give feedback on yet
+        if kind == "upload":
+            response = requests.post(f"{self.base}/api/v1/predictions", headers=self.api, timeout=60,
+                                     data={"recognizers": self.recognizer},
+                                     files={"image": ("photo.jpg", self.photo, "image/jpeg")})
+            if response.status_code == 201:
+                self.predictions.append(response.json()["id"])
+        elif kind == "feedback":
+            response = requests.post(f"{self.base}/api/v1/predictions/{random.choice(self.predictions)}/feedback",
+                                     headers=self.api, timeout=60,
+                                     json={"recognizer": self.recognizer, "detection": 0, "label": self.label})
+        elif kind == "history":
+            response = self.web.get(f"{self.base}/history", timeout=60)
+        else:
+            response = self.web.get(f"{self.base}/models/{self.recognizer}", timeout=60)
+        return kind, response.status_code, (time.perf_counter() - started) * 1000
+
+
+def workload(models_dir: str) -> tuple[str, bytes, str]:
+    """(recognizer, photo, a label to give): emotion7 on a one-face photo when trained, else digits."""
+    if (Path(models_dir) / "emotion7" / "model.tflite").is_file():
+        return "emotion7", jpeg(next(frames(1, faces=1)), quality=90), "happy"
+    canvas = Image.new("RGB", (64, 64), (220, 220, 220))
+    canvas.paste((20, 20, 20), (26, 12, 38, 52))  # a "1"
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=90)
+    return "digits", out.getvalue(), "1"
+
+
+def run(base: str, email: str, args: argparse.Namespace, models_dir: str) -> tuple[list, float, str]:
+    """Sign every client in, then send the shuffled mix at the given concurrency; (results, seconds, recognizer)."""
+    recognizer, photo, label = workload(models_dir)
+    clients = [Client(base, email, recognizer, photo, label) for _ in range(args.clients)]
+    mix = [KINDS[i % len(KINDS)] for i in range(args.requests)]
+    random.Random(0).shuffle(mix)
+    shares = [mix[i::args.clients] for i in range(args.clients)]
+
+    def drive(i: int) -> list:
+        return [clients[i].send(kind) for kind in shares[i]]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        results = [r for share in pool.map(drive, range(args.clients)) for r in share]
+    return results, time.perf_counter() - started, recognizer
+
+
+def report(results: list, elapsed: float, env: dict, recognizer: str, args: argparse.Namespace) -> None:
+    """Errors and latency percentiles, per kind and overall."""
+    database = env["DATABASE_URL"].split(":", 1)[0]
+    broker = "Redis" if env.get("REDIS_URL") else "embedded (no Redis)"
+    print(f"load bench: {len(results)} requests, {args.clients} concurrent clients, gunicorn 2 workers x 4 threads, "
+          f"database {database}, broker/rate-limit store {broker}, recognizer {recognizer}")
+    print(f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f}; "
+          f"{len(results) / elapsed:.1f} requests/s over {elapsed:.1f} s")
+    expected = {"upload": 201, "feedback": 200, "history": 200, "dashboard": 200}
+    for kind in (*KINDS, "all"):
+        rows = [r for r in results if kind in ("all", r[0])]
+        if not rows:
+            continue
+        ms = np.array([r[2] for r in rows])
+        errors = [r[1] for r in rows if r[1] != expected[r[0]]]
+        p50, p95 = np.percentile(ms, [50, 95])
+        codes = f" {sorted(set(errors))}" if errors else ""
+        print(f"{kind:9s} n={len(rows):4d}  errors {len(errors):3d}{codes}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms")
+    total = sum(r[1] != expected[r[0]] for r in results)
+    print(f"errors {total} (target 0)  {'ok' if total == 0 else 'MISSED'}")
+
+
+def main() -> None:
+    """Start the server, run the mix, report."""
+    args = parse_args()
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as work:
+        env = server_env(Path(work), args.models_dir)
+        server, base = start_server(Path(work), env, email)
+        try:
+            results, elapsed, recognizer = run(base, email, args, args.models_dir)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report(results, elapsed, env, recognizer, args)
+
+
+if __name__ == "__main__":
+    main()
