@@ -1,12 +1,14 @@
 """Sign-up, sign-in, passwords and API tokens."""
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import ApiToken, Detection, FeedbackEvent, Prediction, Result, User
@@ -24,10 +26,19 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+# The passwords guessed first in credential-stuffing lists that the length rule alone lets through.
+COMMON_PASSWORDS = frozenset({"password", "password1", "password123", "12345678", "123456789", "1234567890",
+                              "qwertyuiop", "qwerty123", "iloveyou", "11111111", "00000000", "abcd1234",
+                              "passw0rd", "letmein1", "football", "baseball", "sunshine", "princess",
+                              "trustno1", "welcome1", "visionloop"})
+
+
 def check_password_rules(password: str) -> None:
     """Raise AccountError when `password` is too weak to accept."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        raise AccountError("That password is too easy to guess; try a few unrelated words.")
 
 
 def find_user(email: str) -> User | None:
@@ -52,9 +63,18 @@ def create_user(email: str, password: str, is_admin: bool = False) -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user when email and password match, else None."""
+    """The user when email and password match, else None, in the same time whether or not the email exists."""
     user = find_user(email)
-    return user if user is not None and user.check_password(password) else None
+    if user is None:
+        # Hash anyway: a fast answer for unknown emails would tell which accounts exist.
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -106,3 +106,25 @@ def test_every_form_post_needs_a_csrf_token(csrf_on, app, client):
     assert len(urls) >= 15
     answers = {url: client.post(url, data={"label": "happy"}).status_code for url in urls}
     assert answers == dict.fromkeys(urls, 400)
+
+
+@pytest.mark.parametrize("password", ["password123", "PASSWORD123", "aaaaaaaaaa", "abababab"])
+def test_easily_guessed_passwords_are_refused(client, password, counts):
+    response = client.post("/signup", data={"email": "ada@example.com", "password": password, "confirm": password})
+    assert response.status_code == 400 and "too easy to guess" in response.get_data(as_text=True)
+
+
+def test_unknown_emails_cost_a_password_hash_too(client, user, monkeypatch):
+    import werkzeug.security  # noqa: PLC0415
+
+    hashed = []
+
+    def counting(stored, password):
+        hashed.append(password)
+        return werkzeug.security.check_password_hash(stored, password)
+
+    monkeypatch.setattr("app.services.accounts.check_password_hash", counting)
+    monkeypatch.setattr("app.models.accounts.check_password_hash", counting)
+    client.post("/login", data={"email": "nobody@example.com", "password": "guess one"})
+    client.post("/login", data={"email": "ada@example.com", "password": "guess two"})
+    assert hashed == ["guess one", "guess two"]  # so both answers take as long
