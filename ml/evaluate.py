@@ -11,7 +11,7 @@ from ml.serving import Classifier
 
 def predict_dataset(classifier: Classifier, dataset: data.Dataset, batch_size: int = 256) -> np.ndarray:
     """Probabilities for every image of a prepared dataset, batch by batch."""
-    parts = [classifier.probabilities(dataset.images[i:i + batch_size])
+    parts = [classifier.predict(dataset.images[i:i + batch_size])
              for i in range(0, len(dataset), batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0, len(classifier.classes)), np.float32)
 

@@ -38,6 +38,14 @@ def test_litert_matches_keras_on_the_same_batch(trained, folders):
     np.testing.assert_allclose(lite_probs, keras_probs, atol=1e-5)
 
 
+def test_face_predictions_average_each_crop_with_its_mirror_image(trained, folders):
+    batch = load(folders, get("emotion4"), "test").images
+    classifier = Classifier(trained)
+    mirrored = (classifier.probabilities(batch) + classifier.probabilities(batch[:, :, ::-1])) / 2
+    np.testing.assert_allclose(classifier.predict(batch), mirrored, atol=1e-6)
+    assert not np.allclose(classifier.predict(batch), classifier.probabilities(batch), atol=1e-6)
+
+
 def test_training_and_serving_prepare_identical_arrays(trained, folders):
     dataset = load(folders, get("emotion4"), "test")
     classifier = Classifier(trained)
