@@ -32,7 +32,7 @@ def result(r: Result) -> dict:
 def prediction(p: Prediction) -> dict:
     """The body of 201 on create, of each list item, and of GET by id."""
     location = None
-    if p.latitude is not None and p.longitude is not None:
+    if p.location:
         location = {"latitude": p.latitude, "longitude": p.longitude, "source": p.location_source}
     return {"id": p.id, "created_at": timestamp(p.created_at), "width": p.width, "height": p.height,
             "location": location, "results": [result(r) for r in p.results]}

@@ -60,10 +60,9 @@ def _owned_detection(detection_id: int):
 def result(prediction_id: int):
     """A kept result with its feedback controls."""
     prediction = _owned_prediction(prediction_id)
-    location = (prediction.latitude, prediction.longitude) if prediction.latitude is not None else None
     return render_template("classify/result.html", prediction=prediction, results=prediction.results,
                            photo_src=url_for("classify.photo", prediction_id=prediction.id),
-                           width=prediction.width, height=prediction.height, location=location,
+                           width=prediction.width, height=prediction.height, location=prediction.location,
                            total_ms=sum(r.duration_ms for r in prediction.results),
                            feedback_form=FeedbackForm(), delete_form=DeleteForm())
 

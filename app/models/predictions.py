@@ -40,6 +40,11 @@ class Prediction(db.Model):
                                                  passive_deletes=True, order_by="Result.id")
 
     @property
+    def location(self) -> tuple[float, float] | None:
+        """(latitude, longitude) when one was given or found in the photo."""
+        return None if self.latitude is None or self.longitude is None else (self.latitude, self.longitude)
+
+    @property
     def detections(self) -> list[Detection]:
         """Every detection of every recognizer, in result order."""
         return [d for r in self.results for d in r.detections]
