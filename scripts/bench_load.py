@@ -77,9 +77,9 @@ def start_server(work: Path, env: dict, email: str) -> tuple[subprocess.Popen, s
     deadline = time.monotonic() + 90
     while True:
         try:
-            requests.get(f"{base}/login", timeout=5)
+            requests.get(f"{base}/login", timeout=30)  # the first answer waits for the workers' imports
             return server, base
-        except requests.ConnectionError:
+        except requests.RequestException:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
