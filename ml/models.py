@@ -71,7 +71,9 @@ def _from_artifact(recognizer: Recognizer, artifact_dir: str) -> keras.Model:
     source = load_keras(artifact_dir)
     if source.input_shape[1:] != recognizer.input_shape:
         raise ValueError(f"{artifact_dir}: input {source.input_shape[1:]} does not fit {recognizer.name}")
-    features = source.layers[-2].output  # the layer feeding the softmax
+    # Branch off below the old head (its dropout and softmax), so no layer name is used twice.
+    head = source.layers[-2] if isinstance(source.layers[-2], layers.Dropout) else source.layers[-1]
+    features = head.input
     return keras.Model(source.inputs, _head(features, recognizer, 0.3))
 
 

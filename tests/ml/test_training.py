@@ -102,3 +102,13 @@ def test_a_resumed_run_only_replaces_the_checkpoint_with_a_better_one(trained, t
     assert best.stat().st_mtime_ns == saved
     epoch_end(resumed, 2, 0.7)
     assert best.stat().st_mtime_ns != saved and json.loads(best.with_suffix(".json").read_text()) == {"best": 0.7}
+
+
+def test_reusing_an_artifacts_features_works_in_a_fresh_session(trained):
+    import keras
+
+    from ml import models
+
+    keras.backend.clear_session()  # a new process: layer name counters start again at "dropout"
+    model = models.build(f"from:{trained}", get("emotion4"))
+    assert model.output_shape == (None, 4)
