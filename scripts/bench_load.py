@@ -104,10 +104,17 @@ class Client:
         self.predictions: list[int] = []
 
     def send(self, kind: str) -> tuple[str, int, float]:
-        """One request of `kind`: (kind, status, ms)."""
+        """One request of `kind`: (kind, status, ms); status 0 when no answer came (reset, timeout)."""
         started = time.perf_counter()
         if kind == "feedback" and not self.predictions:
             kind = "upload"  # nothing to give feedback on yet
+        try:
+            status = self._request(kind)
+        except requests.RequestException:
+            status = 0
+        return kind, status, (time.perf_counter() - started) * 1000
+
+    def _request(self, kind: str) -> int:
         if kind == "upload":
             response = requests.post(f"{self.base}/api/v1/predictions", headers=self.api, timeout=60,
                                      data={"recognizers": self.recognizer},
@@ -122,7 +129,7 @@ class Client:
             response = self.web.get(f"{self.base}/history", timeout=60)
         else:
             response = self.web.get(f"{self.base}/models/{self.recognizer}", timeout=60)
-        return kind, response.status_code, (time.perf_counter() - started) * 1000
+        return response.status_code
 
 
 def workload(models_dir: str) -> tuple[str, bytes, str]:
@@ -187,7 +194,11 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        log = (Path(work) / "gunicorn.log").read_text(errors="replace").splitlines()
     report(results, elapsed, env, recognizer, args)
+    trouble = [line for line in log if any(w in line for w in ("WORKER TIMEOUT", "CRITICAL", "ERROR", "Error"))]
+    if trouble:
+        print("server log, lines naming errors:", *trouble[-15:], sep="\n  ")
 
 
 if __name__ == "__main__":
