@@ -26,6 +26,9 @@ def broker(request, tmp_path) -> str:
 @pytest.fixture
 def app_settings(app_settings, base_data, tmp_path, broker):  # noqa: F811
     settings = with_loop_settings(app_settings, base_data, tmp_path)
+    # This test is about the worker path, not the gate's judgement: give the tiny model enough steps
+    # to learn the corrections every time (3 epochs were sometimes too few to gain on the slice).
+    settings.update(RETRAIN_EPOCHS=6, RETRAIN_FEEDBACK_REPEAT=8)
     settings["CELERY"] = {"broker_url": broker, "task_ignore_result": True,
                           "task_default_queue": f"test-{uuid.uuid4().hex}"}  # nothing left over in a shared Redis
     return settings
