@@ -68,7 +68,15 @@ SCHEMAS = {
         "properties": {"image": {"type": "string", "format": "binary"},
                        "recognizers": {"type": "string", "example": "emotion7,digits",
                                        "description": f"comma-separated: {', '.join(RECOGNIZERS)}"},
-                       "latitude": NUMBER, "longitude": NUMBER},
+                       "location_consent": {
+                           "type": "string", "enum": ["true", "false"], "default": "false",
+                           "description": "Keep a location only when true: latitude/longitude if sent, else the "
+                                          "photo's EXIF GPS. Without it no location is stored (EXIF is always "
+                                          "stripped from the stored photo)."},
+                       "latitude": {**NUMBER, "minimum": -90, "maximum": 90,
+                                    "description": "with longitude; used only with location_consent=true"},
+                       "longitude": {**NUMBER, "minimum": -180, "maximum": 180,
+                                     "description": "with latitude; used only with location_consent=true"}},
     },
 }
 ID = {"name": "prediction_id", "in": "path", "required": True, "schema": {"type": "integer"}}

@@ -30,12 +30,18 @@ def _location() -> tuple[float, float] | None:
 @bp.post("/predictions")
 @token_required
 def create_prediction():
-    """Classify the multipart `image` with the comma-separated `recognizers` and keep the result."""
+    """Classify the multipart `image` with the comma-separated `recognizers` and keep the result.
+
+    A location is kept only with `location_consent=true`: `latitude`/`longitude` when sent, else the photo's GPS.
+    """
     upload = request.files.get("image")
     if upload is None:
         abort(400, 'Send the photo as the multipart field "image".')
     names = request.form.get("recognizers", "")
     location = _location()
+    consent = request.form.get("location_consent", "false").strip().lower()
+    if consent not in ("true", "false"):
+        abort(400, 'location_consent must be "true" or "false".')
     try:
         outcome = classification.classify(upload.read(), names.split(","))
     except classification.UploadError as exc:
@@ -43,7 +49,7 @@ def create_prediction():
     except classification.ModelUnavailable as exc:
         abort(503, str(exc))
     try:
-        prediction = predictions.record(g.user, outcome, location)
+        prediction = predictions.record(g.user, outcome, location, consent=consent == "true")
     except predictions.StorageUnavailable as exc:
         abort(503, str(exc))
     response = jsonify(schemas.prediction(prediction))

@@ -1,7 +1,7 @@
 """Forms of the classify pages."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import FloatField, SelectMultipleField, StringField
+from wtforms import BooleanField, FloatField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
@@ -23,6 +23,8 @@ class ClassifyForm(FlaskForm):
     recognizers = CheckboxesField("Recognize", choices=[(r.name, r.title) for r in RECOGNIZERS.values()],
                                   default=["emotion7"], validate_choice=False,
                                   validators=[DataRequired("Choose at least one recognizer.")])
+    # Consent to keep a location: the browser's (latitude/longitude, filled by app.js), else the photo's GPS tag.
+    use_location = BooleanField("Add my location (your browser asks first; otherwise the photo's own GPS tag is used)")
     latitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
 

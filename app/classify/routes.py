@@ -36,12 +36,13 @@ def classify():
         return _upload_page(form, 503, str(exc))
     if current_user.is_authenticated:
         try:
-            prediction = predictions.record(current_user, outcome, form.location())
+            prediction = predictions.record(current_user, outcome, form.location(),
+                                            consent=form.use_location.data)
         except predictions.StorageUnavailable as exc:
             flash(str(exc), "error")
         else:
             return redirect(url_for("classify.result", prediction_id=prediction.id))
-    location = form.location() or outcome.gps
+    location = predictions.consented_location(form.use_location.data, form.location(), outcome.gps)
     return render_template("classify/result.html", prediction=None, results=outcome.results,
                            photo_src=imaging.preview_uri(outcome.image), width=outcome.image.width,
                            height=outcome.image.height, location=location, total_ms=outcome.duration_ms)

@@ -35,10 +35,25 @@ def labelled_key(kind: str, recognizer: str, label: str, detection_id: int) -> s
     return f"{kind}/{recognizer}/{label}/{detection_id}.png"
 
 
-def record(user: User, outcome: Classification, location: tuple[float, float] | None) -> Prediction:
-    """Store the photo and every crop, commit the rows; StorageUnavailable leaves nothing behind."""
-    source = "browser" if location else ("exif" if outcome.gps else None)
-    lat, lon = location or outcome.gps or (None, None)
+def consented_location(consent: bool, browser: tuple[float, float] | None,
+                       gps: tuple[float, float] | None) -> tuple[float, float, str] | None:
+    """(latitude, longitude, source) kept only with consent: the browser's position, else the photo's EXIF GPS."""
+    if not consent:
+        return None
+    if browser:
+        return (*browser, "browser")
+    if gps:
+        return (*gps, "exif")
+    return None
+
+
+def record(user: User, outcome: Classification, location: tuple[float, float] | None, *,
+           consent: bool = False) -> Prediction:
+    """Store the photo and every crop, commit the rows; StorageUnavailable leaves nothing behind.
+
+    A location (the browser's `location`, else the photo's EXIF GPS) is kept only when `consent` is true.
+    """
+    lat, lon, source = consented_location(consent, location, outcome.gps) or (None, None, None)
     prediction = Prediction(user=user, width=outcome.image.width, height=outcome.image.height,
                             latitude=lat, longitude=lon, location_source=source)
     crops = []

@@ -89,19 +89,18 @@
       lat.value = lon.value = "";
       status.textContent = "";
       if (!box.checked) return;
-      if (!navigator.geolocation) {
-        box.checked = false;
-        status.textContent = "This browser cannot share a location.";
+      if (!navigator.geolocation) {  // still ticked: the photo's own GPS tag is used, if it has one
+        status.textContent = "This browser cannot share a location; the photo's GPS tag is used if it has one.";
         return;
       }
       status.textContent = "Asking your browser…";
       navigator.geolocation.getCurrentPosition(function (position) {
+        if (!box.checked) return;  // unticked while the browser was asking
         lat.value = position.coords.latitude.toFixed(6);
         lon.value = position.coords.longitude.toFixed(6);
         status.textContent = "Location added (±" + Math.round(position.coords.accuracy) + " m).";
       }, function (error) {
-        box.checked = false;
-        status.textContent = "No location: " + error.message;
+        status.textContent = "No browser location (" + error.message + "); the photo's GPS tag is used if it has one.";
       }, { timeout: 10000, maximumAge: 600000 });
     });
   }

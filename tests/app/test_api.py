@@ -4,6 +4,7 @@ import base64
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from PIL import Image
 
 from app.extensions import db
 from app.models import ApiToken, FeedbackEvent, Prediction, User
@@ -86,6 +87,46 @@ def test_create_get_list(client, token_for, upload, three_faces_jpeg, plain_png,
     conforms(listed, "/predictions", "get")
     assert [p["id"] for p in listed.get_json()["items"]] == [second["id"], body["id"]]
     assert listed.get_json()["next"] is None
+
+
+@pytest.fixture
+def gps_jpeg(encode):
+    """A JPEG whose EXIF carries a GPS position (Paris)."""
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 21.0, 0.0)}
+    return encode(Image.new("RGB", (100, 80), "white"), "JPEG", exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({}, None),
+    ({"latitude": "51.5", "longitude": "-0.12"}, None),  # coordinates without consent are dropped
+    ({"location_consent": "false"}, None),
+    ({"location_consent": "true"}, {"latitude": 48.858333, "longitude": 2.35, "source": "exif"}),
+    ({"location_consent": "true", "latitude": "51.5", "longitude": "-0.12"},
+     {"latitude": 51.5, "longitude": -0.12, "source": "browser"}),
+])
+def test_location_is_kept_only_with_consent(client, token_for, upload, gps_jpeg, conforms, fields, expected):
+    created = upload(gps_jpeg, ["digits"], api=token_for(), **fields)
+    assert created.status_code == 201
+    conforms(created, "/predictions", "post")
+    location = created.get_json()["location"]
+    if expected is None:
+        assert location is None
+    else:
+        assert location["source"] == expected["source"]
+        assert location["latitude"] == pytest.approx(expected["latitude"])
+        assert location["longitude"] == pytest.approx(expected["longitude"])
+
+
+def test_location_consent_must_be_true_or_false(client, token_for, upload, plain_png):
+    response = upload(plain_png, ["digits"], api=token_for(), location_consent="maybe")
+    assert response.status_code == 400 and "location_consent" in response.get_json()["error"]
+
+
+def test_openapi_documents_location_consent(spec):
+    fields = spec["components"]["schemas"]["PredictionUpload"]["properties"]
+    assert fields["location_consent"]["enum"] == ["true", "false"]
+    assert {"latitude", "longitude"} <= set(fields)
 
 
 def test_list_is_paginated_with_next_links(client, token_for, upload, plain_png, conforms):

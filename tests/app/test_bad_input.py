@@ -104,7 +104,8 @@ def test_exif_orientation_is_applied(token_for, upload, encode):
 def test_broken_exif_gps_is_ignored(token_for, upload, encode):
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (1.0, 2.0), 3: "E", 4: (1.0, 2.0, 3.0)}  # latitude lacks its seconds
-    response = upload(encode(Image.new("RGB", (60, 40)), "JPEG", exif=exif.tobytes()), ["digits"], api=token_for())
+    response = upload(encode(Image.new("RGB", (60, 40)), "JPEG", exif=exif.tobytes()), ["digits"], api=token_for(),
+                      location_consent="true")
     assert response.status_code == 201 and response.get_json()["location"] is None
 
 

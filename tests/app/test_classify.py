@@ -14,7 +14,7 @@ def test_upload_page_offers_every_recognizer_and_both_inputs(client):
     for name in ("emotion7", "emotion4", "digits"):
         assert f'data-test="recognizer-{name}"' in page
     assert 'id="image"' in page and 'id="camera-start"' in page and 'id="use-location"' in page
-    assert 'name="latitude"' in page and 'name="longitude"' in page
+    assert 'name="latitude"' in page and 'name="longitude"' in page and 'name="use_location"' in page
 
 
 def test_anonymous_result_is_shown_but_nothing_is_kept(client, upload, face_jpeg, stored, counts):
@@ -51,32 +51,55 @@ def test_signed_in_result_is_kept_and_shown_by_id(login, upload, three_faces_jpe
     assert photo.mimetype == "image/png" and Image.open(io.BytesIO(photo.data)).size == (1536, 600)
 
 
-def test_stored_photo_is_reencoded_without_exif(login, upload, app, app_settings, encode):
-    image = Image.new("RGB", (100, 80), "white")
+@pytest.fixture
+def gps_jpeg(encode):
+    """A JPEG whose EXIF names a camera and a GPS position (Paris)."""
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 21.0, 0.0)}
-    login()
-    response = upload(encode(image, "JPEG", exif=exif.tobytes()), ["digits"])
+    return encode(Image.new("RGB", (100, 80), "white"), "JPEG", exif=exif.tobytes())
+
+
+def _kept_location(app, response):
     with app.app_context():
         prediction = db.session.get(Prediction, int(response.location.rsplit("/", 1)[1]))
-        assert (prediction.latitude, prediction.longitude, prediction.location_source) == (48.858333, 2.35, "exif")
-        key = prediction.photo_key
+        return prediction.latitude, prediction.longitude, prediction.location_source
+
+
+@pytest.mark.parametrize("consent, expected", [({"use_location": "y"}, (48.858333, 2.35, "exif")),
+                                               ({}, (None, None, None))])
+def test_exif_gps_is_kept_only_with_consent(login, upload, app, app_settings, gps_jpeg, consent, expected):
+    login()
+    response = upload(gps_jpeg, ["digits"], **consent)
+    assert _kept_location(app, response) == expected
+    with app.app_context():
+        key = db.session.get(Prediction, int(response.location.rsplit("/", 1)[1])).photo_key
     stored = Image.open(f"{app_settings['STORAGE_DIR']}/{key}")
     assert stored.format == "PNG" and not stored.getexif() and "exif" not in stored.info
 
 
-def test_browser_location_wins_over_exif(login, upload, plain_png, app):
+def test_browser_location_wins_over_exif(login, upload, gps_jpeg, app):
     login()
-    response = upload(plain_png, ["digits"], latitude="51.5", longitude="-0.12")
-    with app.app_context():
-        prediction = db.session.get(Prediction, int(response.location.rsplit("/", 1)[1]))
-        assert (prediction.latitude, prediction.longitude, prediction.location_source) == (51.5, -0.12, "browser")
+    response = upload(gps_jpeg, ["digits"], use_location="y", latitude="51.5", longitude="-0.12")
+    assert _kept_location(app, response) == (51.5, -0.12, "browser")
+
+
+def test_browser_location_without_consent_is_dropped(login, upload, gps_jpeg, app):
+    login()
+    response = upload(gps_jpeg, ["digits"], latitude="51.5", longitude="-0.12")
+    assert _kept_location(app, response) == (None, None, None)
+
+
+def test_anonymous_result_shows_location_only_with_consent(client, upload, gps_jpeg):
+    shown = upload(gps_jpeg, ["digits"], use_location="y").get_data(as_text=True)
+    assert "location 48.8583, 2.3500" in shown
+    hidden = upload(gps_jpeg, ["digits"]).get_data(as_text=True)
+    assert 'data-test="location">location —<' in hidden
 
 
 def test_location_out_of_range_is_refused(login, upload, plain_png, counts):
     login()
-    response = upload(plain_png, ["digits"], latitude="95", longitude="0")
+    response = upload(plain_png, ["digits"], use_location="y", latitude="95", longitude="0")
     assert response.status_code == 400 and counts() == (0, 0, 0)
 
 
