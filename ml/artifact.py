@@ -40,8 +40,6 @@ def export_lite(model, path: Path) -> None:
 def save_weights_only_model(model, path: Path) -> None:
     """Save architecture and weights without optimizer state: a third of the size, and fine-tuning
     starts a fresh optimizer anyway."""
-    import keras  # noqa: PLC0415
-
     bare = model.__class__.from_config(model.get_config())
     bare.set_weights(model.get_weights())
     bare.save(path)

@@ -1,12 +1,11 @@
 """Classify pages: upload, result, feedback, and the stored images behind them."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app import imaging, storage
 from app.classify import bp
 from app.classify.forms import ClassifyForm, DeleteForm, FeedbackForm
 from app.services import classification, feedback, predictions
-from app.storage import NotFound, StorageError
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -69,17 +68,7 @@ def result(prediction_id: int):
 
 
 def _stored(key: str | None) -> Response:
-    if not key:
-        abort(404)
-    try:
-        data = storage.current().get(key)
-    except NotFound:
-        abort(404)
-    except StorageError:
-        abort(503, "Storage is unavailable right now.")
-    response = Response(data, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return storage.send(key)
 
 
 @bp.route("/predictions/<int:prediction_id>/photo")

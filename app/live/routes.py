@@ -1,14 +1,13 @@
 """Live pages: the camera view, and the signed-in user's saved sessions."""
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import storage
 from app.classify.forms import DeleteForm
 from app.live import bp
 from app.services import classification, live, live_sessions, predictions
-from app.storage import NotFound, StorageError
 from ml.recognizers import RECOGNIZERS
 
 
@@ -64,15 +63,7 @@ def snapshot(session_id: int, index: int):
     keys = _owned(session_id).frame_keys
     if not 0 <= index < len(keys):
         abort(404)
-    try:
-        data = storage.current().get(keys[index])
-    except NotFound:
-        abort(404)
-    except StorageError:
-        abort(503, "Storage is unavailable right now.")
-    response = Response(data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return storage.send(keys[index], mimetype="image/jpeg")
 
 
 @bp.route("/sessions/<int:session_id>/delete", methods=["POST"])

@@ -1,5 +1,5 @@
 """Review pages: one unreviewed detection at a time, least confident first; label, skip, undo."""
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app import storage
@@ -8,7 +8,6 @@ from app.models import Detection, User
 from app.review import bp
 from app.review.forms import GrantForm, LabelForm, QueueForm
 from app.services import feedback, review, reviewers
-from app.storage import NotFound, StorageError
 from app.tasks import queue
 from app.tasks.storage import place_images
 from ml.recognizers import RECOGNIZERS
@@ -114,16 +113,7 @@ def undo():
 @login_required
 def crop(detection_id: int):
     """The crop the model saw, for reviewers."""
-    key = _detection(detection_id).crop_key or abort(404)
-    try:
-        data = storage.current().get(key)
-    except NotFound:
-        abort(404)
-    except StorageError:
-        abort(503, "Storage is unavailable right now.")
-    response = Response(data, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=600"
-    return response
+    return storage.send(_detection(detection_id).crop_key, max_age=600)
 
 
 def _require_admin() -> None:

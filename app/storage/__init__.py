@@ -5,7 +5,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from flask import Flask, current_app
+from flask import Flask, Response, abort, current_app
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_./-]*$")
 
@@ -84,3 +84,18 @@ def init_app(app: Flask) -> None:
 def current() -> Storage:
     """The storage backend of the current app."""
     return current_app.extensions["storage"]
+
+
+def send(key: str | None, mimetype: str = "image/png", max_age: int = 3600) -> Response:
+    """A stored image as a private, cacheable response: 404 when it is not there, 503 when storage is down."""
+    if not key:
+        abort(404)
+    try:
+        data = current().get(key)
+    except NotFound:
+        abort(404)
+    except StorageError:
+        abort(503, "Storage is unavailable right now.")
+    response = Response(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = f"private, max-age={max_age}"
+    return response

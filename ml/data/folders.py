@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
 
 from ml.data import DataFormatError, Sample
 from ml.preprocess import ImageError, open_image
