@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -113,6 +114,19 @@ def settings(db_url: str, models_dir: Path, storage_dir: Path, **overrides) -> d
 def app_settings(migrated, artifacts, tmp_path) -> dict:
     """The config `app` is built from; tests may change it before asking for `app`."""
     return settings(migrated, artifacts, tmp_path / "storage")
+
+
+@pytest.fixture
+def live_server(app):
+    """The base URL of `app` served by werkzeug in a background thread."""
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

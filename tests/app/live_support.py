@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from contextlib import contextmanager
 
 import pytest
@@ -20,16 +19,9 @@ def five_faces() -> bytes:
 
 
 @pytest.fixture
-def served(app):
-    """The ws:// base URL of `app` served by werkzeug in a background thread (sockets need a real server)."""
-    from werkzeug.serving import make_server  # noqa: PLC0415
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"ws://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def served(live_server):
+    """The ws:// base URL of `app` on a real server (sockets need one)."""
+    return "ws" + live_server.removeprefix("http")
 
 
 class Socket:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -54,19 +53,6 @@ def browser(launch):
 def app_settings(app_settings) -> dict:
     """The shared test config with CSRF on: the browser submits the real forms, tokens included."""
     return {**app_settings, "WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture
-def live_server(app):
-    """The base URL of `app` served by werkzeug in a background thread."""
-    from werkzeug.serving import make_server  # noqa: PLC0415
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def _console_error(message) -> bool:
