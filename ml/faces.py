@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 from PIL import Image
@@ -14,17 +15,33 @@ DETECT_MAX_SIDE = 640
 MARGIN = 0.1
 
 
+CASCADE = "haarcascade_frontalface_default.xml"
+_import_lock = threading.Lock()
+
+
+def opencv():
+    """OpenCV, imported under a lock: threads importing cv2 at once can get it half-made (no `cv2.data`)."""
+    with _import_lock:
+        import cv2  # noqa: PLC0415 - OpenCV is heavy; import on first use
+
+    return cv2
+
+
+def haar_cascade():
+    """A new frontal-face Haar cascade from the copy that opencv-python-headless ships."""
+    cv2 = opencv()
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+    if cascade.empty():
+        raise RuntimeError(f"{CASCADE}: Haar cascade missing (opencv-python-headless<5 ships it)")
+    return cascade
+
+
 class FaceDetector:
     """Finds faces in a PIL image and returns boxes (x, y, w, h) in the image's own pixels."""
 
     def __init__(self, min_size: int = 24, scale_factor: float = 1.1, min_neighbors: int = 5):
-        import cv2  # noqa: PLC0415 - OpenCV is heavy; import when a detector is made
-
-        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-        self._cascade = cv2.CascadeClassifier(path)
-        if self._cascade.empty():
-            raise RuntimeError(f"{path}: Haar cascade missing (opencv-python-headless<5 ships it)")
-        self._cv2 = cv2
+        self._cascade = haar_cascade()
+        self._cv2 = opencv()
         self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
 
     def find(self, image: Image.Image) -> list[tuple[int, int, int, int]]:

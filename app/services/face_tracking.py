@@ -15,10 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import MARGIN
+from ml.faces import MARGIN, haar_cascade, opencv
 
 Box = tuple[int, int, int, int]
-CASCADE = "haarcascade_frontalface_default.xml"
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
 # full size (smaller faces hold too few pixels for an expression anyway).
 FULL_SIDE = 480
@@ -37,7 +36,7 @@ class FaceTracker:
     """Finds faces frame after frame, as a `face_detector` for ml.serving.classify; one per stream (not shared)."""
 
     def __init__(self, full_every: int):
-        self._cascade = _cascade()  # this stream's own: a cascade must not run on two threads at once
+        self._cascade = haar_cascade()  # this stream's own: a cascade must not run on two threads at once
         self.full_every = full_every
         self.searched_whole = False  # whether the last frame waited for a whole-frame search
         self._faces: list[Box] = []  # unpadded cascade boxes of the last frame, frame px
@@ -89,21 +88,12 @@ class FaceTracker:
             self._faces = _distinct(self._faces + done.result())
 
 
-def _cascade():
-    import cv2  # noqa: PLC0415 - OpenCV is heavy; import when live mode starts
-
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
-    if cascade.empty():
-        raise RuntimeError(f"{CASCADE}: Haar cascade missing (opencv-python-headless<5 ships it)")
-    return cascade
-
-
 @functools.lru_cache(maxsize=1)
 def _searcher() -> ThreadPoolExecutor:
     # One thread per process for every stream's whole-frame searches: on two cores, replies keep the other.
     # Made on first use, so in each worker after gunicorn forks.
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-faces",
-                              initializer=lambda: setattr(_worker, "cascade", _cascade()))
+                              initializer=lambda: setattr(_worker, "cascade", haar_cascade()))
 
 
 def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
@@ -113,7 +103,7 @@ def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
 def _search(cascade, gray: np.ndarray, offset: tuple[int, int], scale: float, min_face: float,
             max_face: float | None) -> list[Box]:
     """Cascade boxes in frame px; `gray` is searched shrunk by `scale`, faces from `min_face` px at that scale."""
-    import cv2  # noqa: PLC0415 - already loaded by _cascade()
+    cv2 = opencv()
 
     if scale < 1.0:
         height, width = gray.shape
