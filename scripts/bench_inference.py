@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
 
-from scripts.bench_live import free_port  # noqa: E402
+from scripts.bench_server import bench_env, flask, start_gunicorn  # noqa: E402
 from scripts.live_video import frames, jpeg  # noqa: E402
 
 CLIENTS = 8
@@ -112,36 +112,19 @@ def photo_latency(artifact: Path, photo: bytes, repeats: int) -> tuple[np.ndarra
     return timed(labels, repeats), len(labels())
 
 
-def start_gunicorn(work: Path, models_dir: Path) -> tuple[subprocess.Popen, int, dict]:
+def start_server(work: Path, models_dir: Path) -> tuple[subprocess.Popen, int, dict]:
     """The Procfile's web command on a free loopback port, a throwaway database and a user's bearer token."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "STORAGE_DIR": str(work / "storage"),
-           "MODEL_CACHE_DIR": str(work / "model-cache"), "RETRAIN_DIR": str(work / "retrain"),
-           "MODELS_DIR": str(models_dir), "SECRET_KEY": "bench", "FLASK_APP": "wsgi", "REDIS_URL": "",
-           # One client makes every request here: the per-address upload limit would measure itself.
-           "RATE_LIMIT_UPLOAD": "100000 per minute"}
-    bin_dir = Path(sys.executable).parent
-    for command in (["db", "upgrade"], ["users", "create", "bench@example.com", PASSWORD]):
-        done = subprocess.run([bin_dir / "flask", *command], cwd=ROOT, env=env, capture_output=True, text=True)
-        if done.returncode:
-            sys.exit(f"flask {' '.join(command)} failed:\n{done.stderr[-2000:]}")
-    port = free_port()
-    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - open for the server's lifetime
-    server = subprocess.Popen([bin_dir / "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--threads", "4", "--timeout", "60"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 90
+    env = bench_env(work, models_dir, DATABASE_URL=f"sqlite:///{work / 'bench.sqlite'}", REDIS_URL="",
+                    # One client makes every request here: the per-address upload limit would measure itself.
+                    RATE_LIMIT_UPLOAD="100000 per minute")
+    flask(env, "db", "upgrade")
+    flask(env, "users", "create", "bench@example.com", PASSWORD)
+    server, base = start_gunicorn(work, env, workers=2, ready_path="/login")
     basic = base64.b64encode(f"bench@example.com:{PASSWORD}".encode()).decode()
-    while True:
-        try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/tokens", method="POST",
-                                             headers={"Authorization": f"Basic {basic}"})
-            with urllib.request.urlopen(request, timeout=10) as response:
-                token = json.load(response)["token"]
-            return server, port, {"Authorization": f"Bearer {token}"}
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
-            time.sleep(0.5)
+    request = urllib.request.Request(f"{base}/api/v1/tokens", method="POST", headers={"Authorization": f"Basic {basic}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        token = json.load(response)["token"]
+    return server, int(base.rsplit(":", 1)[1]), {"Authorization": f"Bearer {token}"}
 
 
 def post_photo(port: int, headers: dict, photo: bytes) -> int:
@@ -172,7 +155,7 @@ def worker_rss_mb(server: subprocess.Popen) -> list[float]:
 def api_throughput(models_dir: Path, photo: bytes, requests: int) -> tuple[float, list[int], list[float]]:
     """Images/s from 8 concurrent clients, the status codes seen, and the workers' RSS afterwards."""
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as work:
-        server, port, headers = start_gunicorn(Path(work), models_dir)
+        server, port, headers = start_server(Path(work), models_dir)
         try:
             with ThreadPoolExecutor(CLIENTS) as pool:
                 list(pool.map(lambda _: post_photo(port, headers, photo), range(4 * CLIENTS)))  # warm both workers

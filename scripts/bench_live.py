@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
 
+from scripts.bench_server import bench_env, flask, start_gunicorn  # noqa: E402
 from scripts.live_video import frames, jpeg  # noqa: E402
 
 TARGET_FPS, TARGET_P95_MS = 10.0, 100.0
@@ -43,37 +42,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_server(work: Path, models_dir: str) -> tuple[subprocess.Popen, int]:
-    """gunicorn on a migrated throwaway database; returns once it answers."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "STORAGE_DIR": str(work / "storage"),
-           "MODEL_CACHE_DIR": str(work / "model-cache"), "RETRAIN_DIR": str(work / "retrain"),
-           "MODELS_DIR": str(Path(models_dir).resolve()), "SECRET_KEY": "bench", "FLASK_APP": "wsgi",
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    bin_dir = Path(sys.executable).parent
-    upgrade = subprocess.run([bin_dir / "flask", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True)
-    if upgrade.returncode:
-        sys.exit(f"flask db upgrade failed:\n{upgrade.stderr[-2000:]}")
-    port = free_port()
-    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - open for the server's lifetime
-    server = subprocess.Popen([bin_dir / "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                               "--threads", "4", "--timeout", "60"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/live/", timeout=5).close()
-            return server, port
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    """gunicorn (one threaded worker) on a migrated throwaway database; returns once it answers."""
+    env = bench_env(work, models_dir, DATABASE_URL=f"sqlite:///{work / 'bench.sqlite'}")
+    flask(env, "db", "upgrade")
+    server, base = start_gunicorn(work, env, workers=1, ready_path="/live/")
+    return server, int(base.rsplit(":", 1)[1])
 
 
 def cpu_seconds(pid: int) -> float:

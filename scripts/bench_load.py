@@ -35,7 +35,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
 
-from scripts.bench_live import free_port  # noqa: E402
+from scripts.bench_server import bench_env, flask, start_gunicorn  # noqa: E402
 from scripts.live_video import frames, jpeg  # noqa: E402
 
 KINDS = ("upload", "feedback", "history", "dashboard")
@@ -53,37 +53,17 @@ def parse_args() -> argparse.Namespace:
 
 def server_env(work: Path, models_dir: str) -> dict:
     """The server's environment: the caller's DATABASE_URL and REDIS_URL when set, throwaway paths otherwise."""
-    env = {**os.environ, "STORAGE_DIR": str(work / "storage"), "MODEL_CACHE_DIR": str(work / "model-cache"),
-           "RETRAIN_DIR": str(work / "retrain"), "MODELS_DIR": str(Path(models_dir).resolve()),
-           "SECRET_KEY": "bench", "FLASK_APP": "wsgi", "TF_CPP_MIN_LOG_LEVEL": "3",
-           # Every client is 127.0.0.1: per-address upload limits would throttle the load test itself.
-           "RATE_LIMIT_UPLOAD": "100000 per minute"}
+    # Every client is 127.0.0.1: per-address upload limits would throttle the load test itself.
+    env = bench_env(work, models_dir, RATE_LIMIT_UPLOAD="100000 per minute")
     env.setdefault("DATABASE_URL", f"sqlite:///{work / 'bench.sqlite'}")
     return env
 
 
 def start_server(work: Path, env: dict, email: str) -> tuple[subprocess.Popen, str]:
     """Migrate, create the admin bench user, start gunicorn; the base URL once it answers."""
-    bin_dir = Path(sys.executable).parent
-    for command in (["db", "upgrade"], ["users", "create", email, PASSWORD, "--admin"]):
-        done = subprocess.run([bin_dir / "flask", *command], cwd=ROOT, env=env, capture_output=True, text=True)
-        if done.returncode:
-            sys.exit(f"flask {' '.join(command)} failed:\n{done.stderr[-2000:]}")
-    base = f"http://127.0.0.1:{free_port()}"
-    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - open for the server's lifetime
-    server = subprocess.Popen([bin_dir / "gunicorn", "wsgi:app", "--bind", base.removeprefix("http://"),
-                               "--workers", "2", "--threads", "4", "--timeout", "60"],
-                              cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            requests.get(f"{base}/login", timeout=30)  # the first answer waits for the workers' imports
-            return server, base
-        except requests.RequestException:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
-            time.sleep(0.5)
+    flask(env, "db", "upgrade")
+    flask(env, "users", "create", email, PASSWORD, "--admin")
+    return start_gunicorn(work, env, workers=2, ready_path="/login")
 
 
 class Client:
