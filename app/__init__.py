@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from flask import Flask
 
 from app import busy, guards, security, storage, templating
-from app.config import ROOT, Config
-from app.extensions import csrf, db, login_manager, migrate
+from app.config import Config
+from app.extensions import csrf, db, login_manager
+from app.schema import migration_commands
 from app.tasks import celery_init_app
 
 
@@ -25,8 +26,6 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
-    # render_as_batch: SQLite can only alter tables by copying them.
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     storage.init_app(app)
@@ -45,6 +44,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry them
     live.init_app(app)  # camera page, saved sessions and the frame socket
     app.cli.add_command(users)
+    app.cli.add_command(migration_commands)
     _init_learning_loop(app)
     busy.init_app(app)  # after the blueprints: both wrap their views, retries inside the rate limits
     security.init_app(app)

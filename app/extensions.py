@@ -2,7 +2,6 @@
 import sqlite3
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -23,7 +22,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"
@@ -31,9 +29,13 @@ csrf = CSRFProtect()
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    # SQLite ignores ON DELETE CASCADE unless asked on every connection; the models rely on it.
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
+        # SQLite ignores ON DELETE CASCADE unless asked on every connection; the models rely on it.
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Write-ahead log: readers never wait for the writer, and a commit appends to the log without an fsync
+        # (a power cut may lose the last commits, never corrupt the file).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

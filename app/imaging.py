@@ -59,12 +59,19 @@ def _degrees(dms, ref) -> float:
     return -value if ref.strip().upper() in ("S", "W") else value
 
 
-def png_bytes(image: Image.Image | np.ndarray, fast: bool = False) -> bytes:
-    """Re-encode as PNG with no metadata; `fast` trades size for speed on big photos."""
+def png_bytes(image: Image.Image | np.ndarray) -> bytes:
+    """Re-encode losslessly as PNG with no metadata (crops: the training data)."""
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image)
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=1 if fast else 6)
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 95) -> bytes:
+    """Re-encode a photo as JPEG with no metadata: a tenth of PNG's encoding time, no visible loss."""
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
     return out.getvalue()
 
 
@@ -72,6 +79,4 @@ def preview_uri(image: Image.Image) -> str:
     """A downscaled JPEG data: URI, for results that are shown but not kept (anonymous visitors)."""
     preview = image.copy()
     preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-    out = io.BytesIO()
-    preview.save(out, "JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg_bytes(preview, quality=85)).decode()

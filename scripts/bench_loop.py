@@ -127,7 +127,7 @@ def main() -> int:
         "CHAMPION_CHECK_S": 0.0,
         "CELERY": {"broker_url": "memory://", "task_always_eager": True, "task_ignore_result": True}})
     with app.app_context():
-        from flask_migrate import upgrade  # noqa: PLC0415
+        from app.schema import upgrade  # noqa: PLC0415
 
         upgrade()
         accounts.create_user(EMAIL, PASSWORD)

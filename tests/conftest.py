@@ -75,9 +75,8 @@ def db_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def migrated(db_url, artifacts, tmp_path_factory) -> str:
     """The test database emptied, then built by the committed migrations (not create_all)."""
-    from flask_migrate import upgrade  # noqa: PLC0415
-
     from app import create_app  # noqa: PLC0415
+    from app.schema import upgrade
 
     engine = create_engine(db_url)
     existing = MetaData()

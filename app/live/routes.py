@@ -63,7 +63,7 @@ def snapshot(session_id: int, index: int):
     keys = _owned(session_id).frame_keys
     if not 0 <= index < len(keys):
         abort(404)
-    return storage.send(keys[index], mimetype="image/jpeg")
+    return storage.send(keys[index])
 
 
 @bp.route("/sessions/<int:session_id>/delete", methods=["POST"])

@@ -63,7 +63,7 @@ class _FacesOnce:
         if self._boxes is None:
             from ml import faces  # noqa: PLC0415 - OpenCV loads on the first face recognizer
 
-            self._boxes = faces.default_detector().find(image)
+            self._boxes = faces.default_detector(current_app.config["FACE_DETECT_SIDE"]).find(image)
         return self._boxes
 
 

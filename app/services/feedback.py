@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from app import storage
 from app.extensions import db
@@ -56,7 +57,8 @@ def place_images(detection: Detection) -> None:
         store.move(detection.crop_key, crop)
         detection.crop_key = crop
         db.session.commit()
-    original = labelled_key("originals", recognizer, detection.label, detection.id)
+    source = detection.original_key or detection.result.prediction.photo_key
+    original = labelled_key("originals", recognizer, detection.label, detection.id, PurePosixPath(source).suffix)
     if detection.original_key != original:
         if detection.original_key:
             store.move(detection.original_key, original)

@@ -6,7 +6,6 @@ one JPEG snapshot per mood bucket for the saved session.
 """
 from __future__ import annotations
 
-import io
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -119,7 +118,8 @@ class Stream:
         if model.version not in self.model_versions:
             self.model_versions.append(model.version)
         if self.keep_snapshots and bucket.t not in self.snapshots and len(self.snapshots) < self.limits.max_snapshots:
-            self.snapshots[bucket.t] = _jpeg(image)
+            # Re-encoded from the decoded pixels, so nothing the browser put in the file (metadata) is kept.
+            self.snapshots[bucket.t] = imaging.jpeg_bytes(image, quality=80)
         frame = Frame(number, image, detections, model.version, round(duration_ms, 1), bucket)
         self._recent[number] = frame
         while len(self._recent) > self.limits.recent_frames:
@@ -156,9 +156,3 @@ def send_to_review(user: User, stream: Stream, frame_number: int, index: int) ->
     stream.reviewed.add((frame_number, index))
     return prediction
 
-
-def _jpeg(image: Image.Image) -> bytes:
-    # Re-encoded from the decoded pixels, so nothing the browser put in the file (metadata) is kept.
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=80)
-    return out.getvalue()

@@ -44,7 +44,7 @@ def save(user: User, stream: Stream) -> LiveSession:
         for t, jpeg in sorted(stream.snapshots.items()):
             key = snapshot_key(user.id, session.id, t)
             if key not in session.frame_keys:
-                storage.current().put(key, jpeg, "image/jpeg")
+                storage.current().put(key, jpeg)
                 written.append(key)
     except StorageError as exc:
         db.session.rollback()

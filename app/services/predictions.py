@@ -22,7 +22,7 @@ class StorageUnavailable(RuntimeError):
 
 def photo_key(prediction_id: int) -> str:
     """Where an upload's re-encoded photo is kept until its prediction is deleted."""
-    return f"photos/{prediction_id}.png"
+    return f"photos/{prediction_id}.jpg"
 
 
 def inbox_key(recognizer: str, detection_id: int) -> str:
@@ -30,9 +30,9 @@ def inbox_key(recognizer: str, detection_id: int) -> str:
     return f"inbox/{recognizer}/{detection_id}.png"
 
 
-def labelled_key(kind: str, recognizer: str, label: str, detection_id: int) -> str:
-    """Class-folder key `<kind>/<recognizer>/<label>/<id>.png`; kind is "crops" or "originals"."""
-    return f"{kind}/{recognizer}/{label}/{detection_id}.png"
+def labelled_key(kind: str, recognizer: str, label: str, detection_id: int, suffix: str = ".png") -> str:
+    """Class-folder key `<kind>/<recognizer>/<label>/<id><suffix>`; kind is "crops" or "originals"."""
+    return f"{kind}/{recognizer}/{label}/{detection_id}{suffix}"
 
 
 def consented_location(consent: bool, browser: tuple[float, float] | None,
@@ -72,7 +72,7 @@ def record(user: User, outcome: Classification, location: tuple[float, float] | 
     written = []
     try:
         prediction.photo_key = photo_key(prediction.id)
-        storage.current().put(prediction.photo_key, imaging.png_bytes(outcome.image, fast=True))
+        storage.current().put(prediction.photo_key, imaging.jpeg_bytes(outcome.image))
         written.append(prediction.photo_key)
         for detection, recognizer, crop in crops:
             detection.crop_key = inbox_key(recognizer, detection.id)

@@ -67,7 +67,7 @@ def register(recognizer: str, directory: Path, source: str, *, parent: ModelVers
     prefix = f"models/{recognizer}/{version}"
     store = storage.current()
     for name in FILES:
-        store.put(f"{prefix}/{name}", (directory / name).read_bytes(), "application/octet-stream")
+        store.put(f"{prefix}/{name}", (directory / name).read_bytes())
     number = (db.session.scalar(select(func.max(ModelVersion.number))
                                 .where(ModelVersion.recognizer == recognizer)) or 0) + 1
     key, sha, summary = manifest or (None, None, {})

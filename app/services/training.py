@@ -112,7 +112,7 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
     body, sha = finetune.manifest(parts)
     body.update(recognizer=run.recognizer, base_data=str(root), missing=missing, parent=parent.version)
     manifest_key = f"manifests/{run.recognizer}/{sha[:16]}.json"
-    storage.current().put(manifest_key, json.dumps(body, indent=1).encode(), "application/json")
+    storage.current().put(manifest_key, json.dumps(body, indent=1).encode())
     summary = {"counts": body["counts"], "missing": len(missing), "base_data": str(root)}
 
     data = finetune.combine([parts["base_train"], parts["feedback_train"]], "base+feedback",

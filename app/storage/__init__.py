@@ -1,6 +1,7 @@
 """Object storage for photos and labelled crops: one small interface, a local-folder and an S3 backend."""
 from __future__ import annotations
 
+import mimetypes
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -25,12 +26,17 @@ def check_key(key: str) -> str:
     return key
 
 
+def content_type(key: str) -> str:
+    """The media type a key's suffix names (`.png`, `.jpg`, `.json`...)."""
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
 class Storage(ABC):
     """Bytes stored under slash-separated keys such as `crops/emotion7/happy/12.png`."""
 
     @abstractmethod
-    def put(self, key: str, data: bytes, content_type: str = "image/png") -> None:
-        """Store `data` under `key`, replacing what was there."""
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`, replacing what was there (its media type follows the key's suffix)."""
 
     @abstractmethod
     def get(self, key: str) -> bytes:
@@ -86,7 +92,7 @@ def current() -> Storage:
     return current_app.extensions["storage"]
 
 
-def send(key: str | None, mimetype: str = "image/png", max_age: int = 3600) -> Response:
+def send(key: str | None, max_age: int = 3600) -> Response:
     """A stored image as a private, cacheable response: 404 when it is not there, 503 when storage is down."""
     if not key:
         abort(404)
@@ -96,6 +102,6 @@ def send(key: str | None, mimetype: str = "image/png", max_age: int = 3600) -> R
         abort(404)
     except StorageError:
         abort(503, "Storage is unavailable right now.")
-    response = Response(data, mimetype=mimetype)
+    response = Response(data, mimetype=content_type(key))
     response.headers["Cache-Control"] = f"private, max-age={max_age}"
     return response

@@ -18,7 +18,7 @@ class LocalStorage(Storage):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, data: bytes, content_type: str = "image/png") -> None:
+    def put(self, key: str, data: bytes) -> None:
         """Write atomically: a reader never sees half a file."""
         path = self._path(key)
         try:

@@ -7,7 +7,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.storage import NotFound, Storage, StorageError, check_key
+from app.storage import NotFound, Storage, StorageError, check_key, content_type
 
 # Fail fast when the endpoint is down: a request must not hang a web worker for minutes.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
@@ -36,9 +36,10 @@ class S3Storage(Storage):
         except BotoCoreError as exc:
             raise StorageError(f"S3 {what} {key}: {exc}") from None
 
-    def put(self, key: str, data: bytes, content_type: str = "image/png") -> None:
+    def put(self, key: str, data: bytes) -> None:
         """Upload one object."""
-        self._call("put", key, self.client.put_object, Key=self._key(key), Body=data, ContentType=content_type)
+        self._call("put", key, self.client.put_object, Key=self._key(key), Body=data,
+                   ContentType=content_type(key))
 
     def get(self, key: str) -> bytes:
         """Download one object."""

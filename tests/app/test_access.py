@@ -108,7 +108,7 @@ def world(app_settings, request, plain_png):
             make_user(f"{role}@example.com", admin=role == "admin")
         reviewers.grant("reviewer@example.com", None)
         owner = accounts.find_user("owner@example.com")
-        app.extensions["storage"].put("live/1/0.jpg", b"snapshot", "image/jpeg")
+        app.extensions["storage"].put("live/1/0.jpg", b"snapshot")
         now = datetime.now(timezone.utc)
         db.session.add(LiveSession(user=owner, started_at=now, ended_at=now, recognizer="emotion7",
                                    model_version="v", bucket_s=5, frames=1, faces=1, peak_faces=1, counts={},

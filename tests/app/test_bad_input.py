@@ -84,12 +84,12 @@ MODES = {
 
 
 @pytest.mark.parametrize("mode", MODES, ids=list(MODES))
-def test_unusual_image_modes_are_classified_and_stored_as_png(mode, token_for, upload, encode, app_settings):
+def test_unusual_image_modes_are_classified_and_stored_as_rgb_jpeg(mode, token_for, upload, encode, app_settings):
     response = upload(MODES[mode](encode), ["digits", "emotion7"], api=token_for())
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert (body["width"], body["height"]) == (60, 40)
-    stored = Image.open(f"{app_settings['STORAGE_DIR']}/photos/{body['id']}.png")
+    stored = Image.open(f"{app_settings['STORAGE_DIR']}/photos/{body['id']}.jpg")
     assert stored.mode == "RGB" and stored.size == (60, 40)
 
 

@@ -48,7 +48,7 @@ def test_signed_in_result_is_kept_and_shown_by_id(login, upload, three_faces_jpe
     assert len(keys) == 1 + 6 and all(k.startswith("inbox/") for k in keys[1:])
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)  # numbered left to right
     photo = client.get(f"/predictions/{prediction_id}/photo")
-    assert photo.mimetype == "image/png" and Image.open(io.BytesIO(photo.data)).size == (1536, 600)
+    assert photo.mimetype == "image/jpeg" and Image.open(io.BytesIO(photo.data)).size == (1536, 600)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_exif_gps_is_kept_only_with_consent(login, upload, app, app_settings, gp
     with app.app_context():
         key = db.session.get(Prediction, int(response.location.rsplit("/", 1)[1])).photo_key
     stored = Image.open(f"{app_settings['STORAGE_DIR']}/{key}")
-    assert stored.format == "PNG" and not stored.getexif() and "exif" not in stored.info
+    assert stored.format == "JPEG" and not stored.getexif() and "exif" not in stored.info
 
 
 def test_browser_location_wins_over_exif(login, upload, gps_jpeg, app):

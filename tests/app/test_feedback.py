@@ -32,9 +32,9 @@ def test_one_click_confirms(kept, app, stored):
     assert response.status_code == 302 and response.location.endswith(f"#det-{detection_id}")
     assert _detection(app, detection_id)[1:] == (
         predicted, Status.CONFIRMED, f"crops/digits/{predicted}/{detection_id}.png",
-        f"originals/digits/{predicted}/{detection_id}.png")
-    assert stored() == sorted(["photos/1.png", f"crops/digits/{predicted}/{detection_id}.png",
-                               f"originals/digits/{predicted}/{detection_id}.png"])
+        f"originals/digits/{predicted}/{detection_id}.jpg")
+    assert stored() == sorted(["photos/1.jpg", f"crops/digits/{predicted}/{detection_id}.png",
+                               f"originals/digits/{predicted}/{detection_id}.jpg"])
     page = client.get(response.location).get_data(as_text=True)
     assert "Confirmed “" in page and 'badge-confirmed' in page
 
@@ -48,8 +48,8 @@ def test_correcting_then_relabelling_moves_the_images_and_logs_every_event(kept,
     crop_bytes = open(f"{storage_dir}/crops/digits/{first}/{detection_id}.png", "rb").read()
     client.post(f"/detections/{detection_id}/feedback", data={"label": second})
     assert _detection(app, detection_id)[1:3] == (second, Status.CORRECTED)
-    assert stored() == sorted(["photos/1.png", f"crops/digits/{second}/{detection_id}.png",
-                               f"originals/digits/{second}/{detection_id}.png"])
+    assert stored() == sorted(["photos/1.jpg", f"crops/digits/{second}/{detection_id}.png",
+                               f"originals/digits/{second}/{detection_id}.jpg"])
     assert open(f"{storage_dir}/crops/digits/{second}/{detection_id}.png", "rb").read() == crop_bytes
     assert Image.open(io.BytesIO(crop_bytes)).size == (32, 32)  # the crop the model saw
     with app.app_context():
@@ -119,4 +119,4 @@ def test_feedback_is_kept_when_storage_fails_and_images_follow_later(kept, app, 
     flaky.down = False
     place_images.delay(detection_id)  # what the worker does with the queued task
     assert _detection(app, detection_id)[3:] == (f"crops/digits/5/{detection_id}.png",
-                                                 f"originals/digits/5/{detection_id}.png")
+                                                 f"originals/digits/5/{detection_id}.jpg")

@@ -194,7 +194,7 @@ class DownStorage:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def put(self, key, data, content_type="image/png"):
+    def put(self, key, data):
         raise StorageError("storage unreachable")
 
 

@@ -63,4 +63,4 @@ def test_a_worker_moves_images_queued_by_a_request(real_broker, app, login, uplo
             time.sleep(0.2)
     with app.app_context():
         detection = db.session.get(Detection, 1)
-        assert (detection.crop_key, detection.original_key) == ("crops/digits/2/1.png", "originals/digits/2/1.png")
+        assert (detection.crop_key, detection.original_key) == ("crops/digits/2/1.png", "originals/digits/2/1.jpg")
