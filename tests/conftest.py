@@ -52,7 +52,11 @@ def _train_tiny(out: Path) -> None:
 
 @pytest.fixture(scope="session")
 def artifacts(request) -> Path:
-    """A MODELS_DIR with a tiny trained artifact per recognizer, cached until ml/ changes."""
+    """A MODELS_DIR with a tiny trained artifact per recognizer, cached until ml/ changes.
+
+    TEST_MODELS_DIR=ml/artifacts runs on the shipped models instead (screenshots that show real labels)."""
+    if os.environ.get("TEST_MODELS_DIR"):
+        return Path(os.environ["TEST_MODELS_DIR"]).resolve()
     cache = Path(request.config.cache.mkdir(f"visionloop-artifacts-{_sources_hash()}"))
     ready = all((cache / n / f).is_file() for n in RECOGNIZERS for f in ("metadata.json", "model.tflite"))
     if not ready:
