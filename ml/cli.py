@@ -1,4 +1,4 @@
-"""`python -m ml ...`: train, evaluate, compare, eda and predict from the command line."""
+"""`python -m ml ...`: train, evaluate, calibrate, compare, eda and predict from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,24 @@ def _evaluate(args) -> int:
         print(json.dumps({k: v for k, v in report.items() if k != "confusion"}))
     else:
         print(report["text"])
+    return 0
+
+
+def _calibrate(args) -> int:
+    from ml import artifact, data  # noqa: PLC0415
+    from ml.calibration import calibrate_artifact
+    from ml.train import TrainConfig, split_validation
+
+    directory = artifact.resolve(args.model)
+    meta = artifact.read_metadata(directory)
+    # The validation rows that training carved from its training split, with the seed it used.
+    config = TrainConfig(**{**((meta.get("training") or {}).get("config") or {})})
+    dataset = data.load(args.data, recognizers.get(meta["recognizer"]), args.split)
+    _, val_idx = split_validation(dataset.labels, config.val_fraction, config.seed)
+    fitted = calibrate_artifact(directory, dataset.images[val_idx], dataset.labels[val_idx],
+                                f"validation split of {args.data} [{args.split}], seed {config.seed}")
+    print(f"{directory}: temperature {fitted['temperature']} on {fitted['n']} validation images; "
+          f"NLL {fitted['nll'][0]} -> {fitted['nll'][1]}, ECE {fitted['ece'][0]} -> {fitted['ece'][1]}")
     return 0
 
 
@@ -122,6 +140,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--save", action="store_true", help="record the figures in the artifact's metadata")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_evaluate)
+
+    k = sub.add_parser("calibrate", help="fit a model's temperature on the validation split training carved")
+    k.add_argument("model", help="recognizer name (its shipped model) or artifact directory")
+    k.add_argument("data", help="the dataset the model was trained on")
+    k.add_argument("--split", default="train", help="the split training used (default: train)")
+    k.set_defaults(func=_calibrate)
 
     c = sub.add_parser("compare", help="train several architectures and compare them on the test split")
     c.add_argument("data")

@@ -65,7 +65,7 @@ def measure(recognizer: Recognizer, run_dir: Path, test: data.Dataset, raw_image
     from ml.serving import Classifier
 
     meta = artifact.read_metadata(run_dir)
-    probs = predict_dataset(Classifier(run_dir, threads=None), test)
+    probs = predict_dataset(Classifier(run_dir, threads=None), test.images)
     scores = metrics.summary(test.labels, probs, recognizer.classes)
     validation = (meta.get("metrics") or {}).get("validation") or {}
     return {"accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),

@@ -9,10 +9,11 @@ from ml import artifact, data, metrics
 from ml.serving import Classifier
 
 
-def predict_dataset(classifier: Classifier, dataset: data.Dataset, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for every image of a prepared dataset, batch by batch."""
-    parts = [classifier.predict(dataset.images[i:i + batch_size])
-             for i in range(0, len(dataset), batch_size)]
+def predict_dataset(classifier: Classifier, images: np.ndarray, batch_size: int = 256,
+                    calibrated: bool = True) -> np.ndarray:
+    """Probabilities for every prepared image (N×H×W×C uint8), batch by batch."""
+    parts = [classifier.predict(images[i:i + batch_size], calibrated)
+             for i in range(0, len(images), batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0, len(classifier.classes)), np.float32)
 
 
@@ -64,7 +65,7 @@ def evaluate_artifact(model: str, data_path: str, split: str | None = "test", ou
     directory = artifact.resolve(model)
     classifier = Classifier(directory, threads=None)
     dataset = data.load(data_path, classifier.recognizer, split)
-    probs = predict_dataset(classifier, dataset)
+    probs = predict_dataset(classifier, dataset.images)
     report = metrics.summary(dataset.labels, probs, classifier.classes)
     out_dir = Path(out) if out else directory
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -113,7 +113,7 @@ def evaluate(artifact_dir: str | Path, parts: dict[str, Dataset]) -> dict[str, d
     reports = {}
     for name, data in parts.items():
         if len(data):
-            report = metrics.summary(data.labels, predict_dataset(classifier, data), classifier.classes)
+            report = metrics.summary(data.labels, predict_dataset(classifier, data.images), classifier.classes)
         else:  # nothing to measure yet (no held-out feedback): say so instead of dividing by zero
             report = {"n": 0, "accuracy": 0.0, "macro_f1": 0.0, "ece": 0.0, "per_class": {},
                       "confusion": [], "classes": list(classifier.classes)}

@@ -126,9 +126,8 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
           progress: Progress | None = None, extra_metadata: dict | None = None) -> Path:
     """Train on `data` (validation carved from it), save the best model as an artifact in `out_dir`."""
     import keras  # noqa: PLC0415
-    import tensorflow as tf
 
-    from ml import artifact, metrics, models  # noqa: PLC0415
+    from ml import artifact, calibration, models  # noqa: PLC0415
 
     if len(data) < 2:
         raise ValueError("need at least two training images")
@@ -168,10 +167,6 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
                         shuffle=False)  # the pipeline shuffles (seeded); Keras cannot shuffle a tf.data input
     seconds = time.monotonic() - started
     model = keras.models.load_model(best) if best.exists() else model
-    val_metrics = None
-    if has_val:
-        probs = model.predict(tf.cast(data.images[val_idx], tf.float32), batch_size=256, verbose=0)
-        val_metrics = metrics.summary(data.labels[val_idx], probs, recognizer.classes)
     artifact.save(model, recognizer, out, architecture=config.arch if not config.init else f"init:{config.init}",
                   # After a resume, this call's history starts at the restored epoch (history.epoch).
                   training={"config": asdict(config), "seconds_this_run": round(seconds, 1),
@@ -180,7 +175,10 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
                             "history": {k: [round(float(v), 4) for v in vals]
                                         for k, vals in history.history.items()}},
                   dataset={**data.manifest(), "train_rows": int(len(train_idx)), "val_rows": int(len(val_idx))},
-                  metrics={"validation": val_metrics}, **(extra_metadata or {}))
+                  metrics={"validation": None}, **(extra_metadata or {}))
+    if has_val:  # the validation figures come from the serving path, at the fitted temperature
+        calibration.calibrate_artifact(out, data.images[val_idx], data.labels[val_idx],
+                                       f"validation split of {data.source} [{data.split}]")
     for path in sorted(work.rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()
     work.rmdir()

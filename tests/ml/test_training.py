@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from ml import artifact
+from ml import artifact, calibration
 from ml.cli import main
 from ml.data import load
 from ml.preprocess import open_image, prepare
@@ -42,8 +42,22 @@ def test_face_predictions_average_each_crop_with_its_mirror_image(trained, folde
     batch = load(folders, get("emotion4"), "test").images
     classifier = Classifier(trained)
     mirrored = (classifier.probabilities(batch) + classifier.probabilities(batch[:, :, ::-1])) / 2
-    np.testing.assert_allclose(classifier.predict(batch), mirrored, atol=1e-6)
-    assert not np.allclose(classifier.predict(batch), classifier.probabilities(batch), atol=1e-6)
+    np.testing.assert_allclose(classifier.predict(batch, calibrated=False), mirrored, atol=1e-6)
+    assert not np.allclose(classifier.predict(batch, calibrated=False), classifier.probabilities(batch), atol=1e-6)
+
+
+def test_training_fits_a_temperature_that_serving_applies(trained, folders):
+    meta = artifact.read_metadata(trained)
+    fitted = meta["calibration"]
+    assert fitted["n"] == meta["dataset"]["val_rows"] and "validation split" in fitted["fitted_on"]
+    assert fitted["nll"][1] <= fitted["nll"][0]  # the fit never makes the validation loss worse
+    assert meta["metrics"]["validation"]["n"] == fitted["n"]
+    batch = load(folders, get("emotion4"), "test").images
+    classifier = Classifier(trained)
+    assert classifier.temperature == fitted["temperature"]
+    np.testing.assert_allclose(classifier.predict(batch),
+                               calibration.scale(classifier.predict(batch, calibrated=False), fitted["temperature"]),
+                               atol=1e-6)
 
 
 def test_training_and_serving_prepare_identical_arrays(trained, folders):
