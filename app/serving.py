@@ -1,13 +1,12 @@
 """Per-process cache of loaded models: each artifact is loaded once, lazily, after any fork."""
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml.artifact import LITE_FILE, ArtifactError
+from ml.artifact import LITE_FILE, ArtifactError, version
 from ml.serving import Classifier
 
 
@@ -23,13 +22,6 @@ class Model:
 _lock = threading.Lock()
 _cache: dict[tuple[str, int], Model] = {}
 _pid = os.getpid()
-
-
-def version_of(path: Path, metadata: dict) -> str:
-    """The artifact's declared version, else a short hash of the served file (stable across copies)."""
-    if metadata.get("version"):
-        return str(metadata["version"])
-    return hashlib.sha256((path / LITE_FILE).read_bytes()).hexdigest()[:12]
 
 
 def load(artifact_dir: str | os.PathLike) -> Model:
@@ -49,7 +41,7 @@ def load(artifact_dir: str | os.PathLike) -> Model:
         model = _cache.get(key)
         if model is None:
             classifier = Classifier(path)
-            model = Model(classifier, version_of(path, classifier.metadata), path)
+            model = Model(classifier, version(path), path)
             for old in [k for k in _cache if k[0] == key[0]]:
                 del _cache[old]
             _cache[key] = model

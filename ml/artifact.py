@@ -1,6 +1,7 @@
 """Model artifact directories: `model.keras`, the lean `model.tflite` that serving uses, `metadata.json`."""
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from datetime import datetime, timezone
@@ -64,6 +65,16 @@ def save(model, recognizer: Recognizer, out_dir: str | Path, **metadata) -> Path
     }
     write_metadata(out, meta)
     return out
+
+
+def version(artifact_dir: str | Path) -> str:
+    """A short hash of what decides the served outputs: the LiteRT file and, when fitted, its temperature."""
+    directory = Path(artifact_dir)
+    digest = hashlib.sha256((directory / LITE_FILE).read_bytes())
+    calibration = read_metadata(directory).get("calibration")
+    if calibration:  # uncalibrated artifacts keep the versions they were registered under
+        digest.update(json.dumps({"temperature": calibration["temperature"]}, sort_keys=True).encode())
+    return digest.hexdigest()[:12]
 
 
 def read_metadata(artifact_dir: str | Path) -> dict:

@@ -32,7 +32,7 @@ class _Serving:
 
 def _state() -> dict:
     # Per app object: tests build several apps (several databases) in one process.
-    return current_app.extensions.setdefault("champions", {"serving": {}, "errors": {}})
+    return current_app.extensions.setdefault("champions", {"serving": {}, "errors": {}, "synced": set()})
 
 
 def model_for(recognizer: str) -> serving.Model:
@@ -47,7 +47,11 @@ def model_for(recognizer: str) -> serving.Model:
 
 def _refresh(recognizer: str, current: _Serving | None, state: dict) -> _Serving:
     now = time.monotonic()
-    best = registry.champion(recognizer) or registry.ensure_baseline(recognizer)
+    if recognizer in state["synced"]:
+        best = registry.champion(recognizer)
+    else:  # once per process: a newer release may ship a new baseline
+        best = registry.ensure_baseline(recognizer)
+        state["synced"].add(recognizer)
     if best is None:
         raise ArtifactError(f"{recognizer}: no champion registered")
     if current is not None and current.version == best.version:

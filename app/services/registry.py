@@ -1,7 +1,6 @@
 """The model registry: register artifacts in storage, find the champion, promote and roll back."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
@@ -26,11 +25,6 @@ FILES = (artifact.KERAS_FILE, artifact.LITE_FILE, artifact.METADATA_FILE)
 
 class RegistryError(ValueError):
     """A registry operation that cannot be done; the message is safe to show."""
-
-
-def version_of(directory: Path) -> str:
-    """The version string of an artifact: a short hash of its served file, as serving reports it."""
-    return hashlib.sha256((directory / artifact.LITE_FILE).read_bytes()).hexdigest()[:12]
 
 
 def versions(recognizer: str | None = None) -> list[ModelVersion]:
@@ -63,7 +57,7 @@ def register(recognizer: str, directory: Path, source: str, *, parent: ModelVers
     meta = artifact.read_metadata(directory)
     if meta["recognizer"] != recognizer:
         raise RegistryError(f"{directory} is a {meta['recognizer']} model, not {recognizer}")
-    version = version_of(directory)
+    version = artifact.version(directory)
     prefix = f"models/{recognizer}/{version}"
     store = storage.current()
     for name in FILES:
@@ -82,23 +76,45 @@ def register(recognizer: str, directory: Path, source: str, *, parent: ModelVers
 
 
 def ensure_baseline(recognizer: str) -> ModelVersion | None:
-    """Register the shipped model as champion when the recognizer has no versions yet (first start)."""
-    if db.session.scalar(select(ModelVersion.id).where(ModelVersion.recognizer == recognizer).limit(1)):
-        return champion(recognizer)
+    """Register the shipped model if it is new: the champion on first start; after an upgrade that ships a
+    different one, a candidate that takes over only from an earlier shipped baseline (a retrained champion,
+    or a baseline someone rolled back to, stays). Returns the champion."""
+    current = champion(recognizer)
     directory = Path(current_app.config["MODELS_DIR"]) / recognizer
-    meta = artifact.read_metadata(directory)  # ArtifactError when nothing is shipped yet
+    try:
+        meta = artifact.read_metadata(directory)
+        shipped_version = artifact.version(directory)
+    except (artifact.ArtifactError, OSError):
+        if current is not None:
+            return current  # nothing (readable) shipped: keep serving what the registry has
+        raise
+    if db.session.scalar(select(ModelVersion.id).where(ModelVersion.recognizer == recognizer,
+                                                       ModelVersion.version == shipped_version)):
+        return current
     shipped = (meta.get("metrics") or {}).get("test")
     trained_on = meta.get("dataset") or {}
     # The baseline's manifest is its training set's hash and counts, as the artifact recorded them.
     manifest = (None, trained_on.get("sha256"),
                 {"counts": {"base_train": trained_on.get("counts", {})}, "base_data": trained_on.get("source")})
+    first = current is None and not versions(recognizer)
     try:
-        return register(recognizer, directory, "baseline", champion_now=True, manifest=manifest,
-                        metrics={"base_test": shipped} if shipped else {},
-                        note="shipped baseline, registered on first start")
+        added = register(recognizer, directory, "baseline", champion_now=current is None, manifest=manifest,
+                         metrics={"base_test": shipped} if shipped else {},
+                         note="shipped baseline, registered on first start" if first
+                         else "shipped baseline of a newer release")
     except IntegrityError:
         db.session.rollback()  # another process registered it first
         return champion(recognizer)
+    if current is not None and current.source == "baseline" and _never_rolled_back_to(current):
+        promote(added)
+    return champion(recognizer)
+
+
+def _never_rolled_back_to(version: ModelVersion) -> bool:
+    """Whether `version` is the champion only because it came first, not because an admin chose it again."""
+    return not db.session.scalar(select(ModelVersion.id).where(
+        ModelVersion.recognizer == version.recognizer, ModelVersion.status == VersionStatus.ARCHIVED,
+        ModelVersion.promoted_at > version.promoted_at).limit(1))
 
 
 def ensure_baselines() -> None:
@@ -158,7 +174,7 @@ def materialize(version: ModelVersion) -> Path:
         store = storage.current()
         for name in FILES:
             (work / name).write_bytes(store.get(f"{version.artifact_key}/{name}"))
-        if version_of(work) != version.version:
+        if artifact.version(work) != version.version:
             raise artifact.ArtifactError(f"{version.artifact_key}: stored model does not match its version "
                                          f"{version.version} (damaged upload?)")
         try:

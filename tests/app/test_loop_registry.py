@@ -123,3 +123,44 @@ def test_missing_shipped_model_is_reported_not_crashed(app, client, app_settings
     assert page.status_code == 200
     with app.app_context():
         assert registry.champion("digits") is None and registry.champion("emotion7") is not None
+
+
+def _release_shipping(digits_dir, app_settings, artifacts, tmp_path) -> dict:
+    """A newer release's settings: the same database and storage, a MODELS_DIR whose digits model is `digits_dir`."""
+    models = tmp_path / "release-2"
+    for name in ("emotion7", "emotion4"):
+        shutil.copytree(artifacts / name, models / name)
+    shutil.copytree(digits_dir, models / "digits")
+    return {**app_settings, "MODELS_DIR": str(models)}
+
+
+def test_a_newer_shipped_baseline_replaces_the_earlier_shipped_champion(
+        app, app_settings, artifacts, tmp_path, other_digits):  # noqa: F811
+    with app.app_context():
+        first = champions.model_for("digits").version
+    upgraded = create_app(_release_shipping(other_digits, app_settings, artifacts, tmp_path))
+    for _ in range(2):  # a second process of the new release registers nothing more
+        with upgraded.app_context():
+            served = champions.model_for("digits").version
+            versions = registry.versions("digits")
+        upgraded.extensions.pop("champions")
+    assert served != first and [v.version for v in versions] == [served, first]
+    assert versions[0].status == VersionStatus.CHAMPION and versions[0].note == "shipped baseline of a newer release"
+    assert versions[1].status == VersionStatus.ARCHIVED
+
+
+def test_a_newer_shipped_baseline_waits_as_a_candidate_behind_a_retrained_champion(
+        app, app_settings, artifacts, tmp_path, other_digits):  # noqa: F811
+    with app.app_context():
+        registry.ensure_baseline("digits")
+        retrained = registry.register("digits", other_digits, "retrain")
+        registry.promote(retrained)
+        retrained = retrained.version
+    newer = shutil.copytree(artifacts / "digits", tmp_path / "newer-digits")
+    meta = json.loads((newer / "metadata.json").read_text())
+    (newer / "metadata.json").write_text(json.dumps({**meta, "calibration": {"temperature": 0.5}}))
+    upgraded = create_app(_release_shipping(newer, app_settings, artifacts, tmp_path))
+    with upgraded.app_context():
+        assert champions.model_for("digits").version == retrained
+        candidate = registry.versions("digits")[0]
+        assert candidate.status == VersionStatus.CANDIDATE and candidate.source == "baseline"
