@@ -111,6 +111,14 @@ def _predict(args) -> int:
     return 2 if failed else 0
 
 
+def _training_options(command: argparse.ArgumentParser, epochs: int, patience: int) -> None:
+    command.add_argument("--epochs", type=int, default=epochs)
+    command.add_argument("--patience", type=int, default=patience)
+    command.add_argument("--batch-size", type=int, default=64)
+    command.add_argument("--seed", type=int, default=1234)
+    command.add_argument("--weights", help="weights file for transfer:<backbone> architectures")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface of the ml package."""
     p = argparse.ArgumentParser(prog="python -m ml", description=__doc__)
@@ -121,13 +129,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("data", help="dataset: class folders, FER-2013 CSV, SVHN .mat/.h5, digitStruct")
     t.add_argument("--split", default="train", help="split to train on (default: train)")
     t.add_argument("--arch", default="cnn", help="architecture (see `python -m ml compare --help`)")
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--batch-size", type=int, default=64)
+    _training_options(t, epochs=30, patience=8)
     t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--patience", type=int, default=8)
     t.add_argument("--class-weight", default="sqrt", choices=["none", "balanced", "sqrt"])
-    t.add_argument("--seed", type=int, default=1234)
-    t.add_argument("--weights", help="weights file for a transfer:<backbone> architecture")
     t.add_argument("--init", help="artifact directory to fine-tune from")
     t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
     t.set_defaults(func=_train)
@@ -153,12 +157,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--archs", nargs="+", default=[",".join(DEFAULT_ARCHS)], metavar="ARCH",
                    help=f"architectures, space or comma separated (default {','.join(DEFAULT_ARCHS)}); "
                         f"known: {', '.join(describe())}")
-    c.add_argument("--epochs", type=int, default=10)
-    c.add_argument("--patience", type=int, default=4)
-    c.add_argument("--batch-size", type=int, default=64)
-    c.add_argument("--seed", type=int, default=1234)
+    _training_options(c, epochs=10, patience=4)
     c.add_argument("--limit", type=int, help="use at most N images of each split (stratified), for quick runs")
-    c.add_argument("--weights", help="weights file for transfer:<backbone> architectures")
     c.add_argument("--train-split", default="train")
     c.add_argument("--test-split", default="test")
     c.add_argument("--out", help="folder for the runs and comparison.md/.json (default instance/compare/<recognizer>)")
