@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
 
-from scripts.bench_server import bench_env, flask, start_gunicorn  # noqa: E402
+from scripts.bench_server import bench_env, cpu_seconds, flask, start_gunicorn, worker_pids  # noqa: E402
 from scripts.live_video import frames, jpeg  # noqa: E402
 
 TARGET_FPS, TARGET_P95_MS = 10.0, 100.0
@@ -48,17 +48,6 @@ def start_server(work: Path, models_dir: str) -> tuple[subprocess.Popen, int]:
     flask(env, "db", "upgrade")
     server, base = start_gunicorn(work, env, workers=1, ready_path="/live/")
     return server, int(base.rsplit(":", 1)[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process and its threads used so far (user + system), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def worker_pid(server: subprocess.Popen) -> int:
-    """The pid of gunicorn's one worker process."""
-    return int(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()[0])
 
 
 def replay(port: int, args: argparse.Namespace, video: list[bytes], worker: int) -> dict:
@@ -141,7 +130,7 @@ def main() -> None:
         server, port = start_server(Path(work), args.models_dir)
         try:
             load_before = os.getloadavg()[0]
-            run = replay(port, args, video, worker_pid(server))
+            run = replay(port, args, video, worker_pids(server)[0])
         finally:
             server.terminate()
             server.wait(timeout=30)

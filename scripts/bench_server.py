@@ -52,3 +52,21 @@ def start_gunicorn(work: Path, env: dict, workers: int, ready_path: str) -> tupl
                 server.kill()
                 sys.exit(f"gunicorn did not start:\n{(work / 'gunicorn.log').read_text()[-2000:]}")
             time.sleep(0.5)
+
+
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    """The pids of gunicorn's worker processes."""
+    return [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process and its threads used so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
+
