@@ -83,7 +83,13 @@ def record(user: User, outcome: Classification, location: tuple[float, float] | 
         _forget(written)
         log.warning("prediction not kept: %s", exc)
         raise StorageUnavailable("Storage is unavailable, so the result was not kept. Try again later.") from None
-    db.session.commit()
+    session = db.session()
+    # The caller shows what was just written: keep the objects as they are rather than read all three tables back.
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     return prediction
 
 
