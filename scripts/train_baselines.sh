@@ -19,6 +19,8 @@ $PY -m ml train emotion7 "$DATA/fer2013" --init instance/runs/emotion7b --epochs
 # emotion4 reuses emotion7's learned features under a new 4-class head.
 $PY -m ml train emotion4 "$DATA/fer2013" --arch from:instance/runs/emotion7c --epochs 8 --patience 3 \
     --lr 5e-4 --out instance/runs/emotion4c
+$PY -m ml train emotion4 "$DATA/fer2013" --init instance/runs/emotion4c --epochs 6 --patience 3 --lr 2.5e-4 \
+    --out instance/runs/emotion4d  # shipped: better than emotion4c on validation (0.8018 against 0.7983)
 $PY -m ml train digits "$DATA/svhn/crops" --arch cnn --epochs 12 --patience 5 --out instance/runs/digits
 
 install() {  # run dir, recognizer, dataset
@@ -26,5 +28,5 @@ install() {  # run dir, recognizer, dataset
   rm -rf "ml/artifacts/$2" && mkdir -p ml/artifacts && cp -r "$1" "ml/artifacts/$2"
 }
 install instance/runs/emotion7c emotion7 "$DATA/fer2013"
-install instance/runs/emotion4c emotion4 "$DATA/fer2013"
+install instance/runs/emotion4d emotion4 "$DATA/fer2013"
 install instance/runs/digits digits "$DATA/svhn/crops"
