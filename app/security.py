@@ -31,6 +31,9 @@ def _init_limits(app: Flask) -> None:
     limiter = Limiter(get_remote_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
                       headers_enabled=True, swallow_errors=True)  # a Redis outage must not lock everyone out
     limiter.init_app(app)
+    # The wrapped views hold the limiter only weakly, and with RATELIMIT_ENABLED off Flask-Limiter keeps no
+    # reference of its own: without this one it would be collected and every limited view would fail.
+    app.extensions["rate_limiter"] = limiter
     for endpoint, key in LIMITED.items():
         if endpoint in app.view_functions:
             limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"])

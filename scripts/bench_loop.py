@@ -125,6 +125,8 @@ def main() -> int:
         "S3_BUCKET": None, "MODEL_CACHE_DIR": str(work / "model-cache"), "RETRAIN_DIR": str(work / "retrain"),
         "RETRAIN_EPOCHS": args.epochs, "RETRAIN_BASE_PER_CLASS": args.base_per_class, "RETRAIN_TEST_PER_CLASS": 0,
         "CHAMPION_CHECK_S": 0.0,
+        # The simulated users all come from one address: the per-address upload limit would stop the bench.
+        "RATELIMIT_ENABLED": False,
         "CELERY": {"broker_url": "memory://", "task_always_eager": True, "task_ignore_result": True}})
     with app.app_context():
         from app.schema import upgrade  # noqa: PLC0415

@@ -1,5 +1,6 @@
 """Abuse limits and browser protections: rate limits, proxy trust, cookie flags, headers, CSRF on every form."""
 import base64
+import gc
 import io
 
 import pytest
@@ -44,6 +45,17 @@ def test_uploads_are_rate_limited_on_the_page_and_the_api(tight_limits, client, 
                        data={"image": (io.BytesIO(plain_png), "a.png"), "recognizers": "digits"}).status_code
            for _ in range(3)]
     assert api == [201, 201, 429]
+
+
+@pytest.fixture
+def limits_off(tight_limits, app_settings):
+    app_settings.update(RATELIMIT_ENABLED=False)  # Flask-Limiter's own switch, e.g. for a benchmark
+
+
+def test_limits_can_be_switched_off(limits_off, client):
+    gc.collect()  # the limiter must still be alive when the views call it
+    assert [client.post("/login", data={"email": "x@example.com", "password": "guess"}).status_code
+            for _ in range(5)] == [400] * 5
 
 
 @pytest.fixture
