@@ -60,7 +60,11 @@ class FaceDetector:
         scale = min(1.0, self.max_side / max(width, height))
         small = image.convert("L")
         if scale < 1.0:
-            small = small.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BILINEAR)
+            # Box-average by the whole factor first (a quarter of a bilinear resize's time for 640 -> 320),
+            # then resize what is left, if anything.
+            small = small.reduce(int(1 / scale + 1e-9)) if scale <= 0.5 else small
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = small if small.size == size else small.resize(size, Image.BILINEAR)
         gray = self._cv2.equalizeHist(np.asarray(small, dtype=np.uint8))
         with self._lock:
             found = self._cascade.detectMultiScale(gray, scaleFactor=self.scale_factor,
