@@ -52,7 +52,8 @@ def test_camera_snapshot_becomes_the_upload(open_page):
     page.goto("/")
     page.get_by_test_id("camera-start").click()
     expect(page.locator("#camera-video")).to_be_visible()
-    page.wait_for_function("document.querySelector('#camera-video').videoWidth > 0")
+    # Not page.wait_for_function: once its first check fails it polls with eval, which our CSP forbids.
+    expect(page.locator("#camera-video")).not_to_have_js_property("videoWidth", 0)
     page.get_by_test_id("camera-snap").click()
 
     expect(page.locator("#drop-text")).to_contain_text("camera.jpg")
