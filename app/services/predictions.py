@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app import imaging, storage
@@ -20,14 +22,15 @@ class StorageUnavailable(RuntimeError):
     """Storage failed, so nothing was kept or deleted; the message is safe to show."""
 
 
-def photo_key(prediction_id: int) -> str:
-    """Where an upload's re-encoded photo is kept until its prediction is deleted."""
-    return f"photos/{prediction_id}.jpg"
+def photo_key() -> str:
+    """A new key for an upload's re-encoded photo, kept until its prediction is deleted. Named before the row
+    exists, so storing a result is one INSERT per row and no UPDATE."""
+    return f"photos/{uuid.uuid4().hex}.jpg"
 
 
-def inbox_key(recognizer: str, detection_id: int) -> str:
-    """Where a crop waits until someone confirms or corrects its label."""
-    return f"inbox/{recognizer}/{detection_id}.png"
+def inbox_key(recognizer: str, name: str | int | None = None) -> str:
+    """Where a crop waits until someone confirms or corrects its label (a new unique name unless given)."""
+    return f"inbox/{recognizer}/{name if name is not None else uuid.uuid4().hex}.png"
 
 
 def labelled_key(kind: str, recognizer: str, label: str, detection_id: int, suffix: str = ".png") -> str:
@@ -67,27 +70,29 @@ def record(user: User, outcome: Classification, location: tuple[float, float] | 
                                   probabilities=d.probabilities)
             result.detections.append(detection)
             crops.append((detection, found.recognizer, d.crop))
-    db.session.add(prediction)
-    db.session.flush()  # ids name the stored files
     written = []
     try:
-        prediction.photo_key = photo_key(prediction.id)
+        prediction.photo_key = photo_key()
         storage.current().put(prediction.photo_key, imaging.jpeg_bytes(outcome.image))
         written.append(prediction.photo_key)
         for detection, recognizer, crop in crops:
-            detection.crop_key = inbox_key(recognizer, detection.id)
+            detection.crop_key = inbox_key(recognizer)
             storage.current().put(detection.crop_key, imaging.png_bytes(crop))
             written.append(detection.crop_key)
     except StorageError as exc:
-        db.session.rollback()
         _forget(written)
         log.warning("prediction not kept: %s", exc)
         raise StorageUnavailable("Storage is unavailable, so the result was not kept. Try again later.") from None
     session = db.session()
+    session.add(prediction)
     # The caller shows what was just written: keep the objects as they are rather than read all three tables back.
     session.expire_on_commit = False
     try:
         session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        _forget(written)  # the rows are not there (a locked database is retried by the view): neither are the files
+        raise
     finally:
         session.expire_on_commit = True
     return prediction

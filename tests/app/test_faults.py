@@ -45,14 +45,14 @@ def test_a_briefly_locked_database_is_waited_out(hold_lock, login, client, plain
     assert time.monotonic() - started >= 0.2
 
 
-def test_a_database_that_stays_locked_answers_503_not_500(hold_lock, login, client, plain_png, counts):
+def test_a_database_that_stays_locked_answers_503_not_500(hold_lock, login, client, plain_png, counts, stored):
     login()
     hold_lock(30)
     assert client.get("/history").status_code == 200  # write-ahead log: readers never wait for a writer
     response = client.post("/classify", data={"image": (io.BytesIO(plain_png), "a.png"), "recognizers": "digits"})
     assert response.status_code == 503 and "Retry-After" in response.headers  # the upload limit's, on this route
     assert "database is busy" in response.get_data(as_text=True)
-    assert counts()[0] == 0
+    assert counts()[0] == 0 and stored() == []  # every attempt removed the files it had written
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_one_click_confirms(kept, app, stored):
     assert _detection(app, detection_id)[1:] == (
         predicted, Status.CONFIRMED, f"crops/digits/{predicted}/{detection_id}.png",
         f"originals/digits/{predicted}/{detection_id}.jpg")
-    assert stored() == sorted(["photos/1.jpg", f"crops/digits/{predicted}/{detection_id}.png",
+    assert stored() == sorted(["photos/*.jpg", f"crops/digits/{predicted}/{detection_id}.png",
                                f"originals/digits/{predicted}/{detection_id}.jpg"])
     page = client.get(response.location).get_data(as_text=True)
     assert "Confirmed “" in page and 'badge-confirmed' in page
@@ -48,7 +48,7 @@ def test_correcting_then_relabelling_moves_the_images_and_logs_every_event(kept,
     crop_bytes = open(f"{storage_dir}/crops/digits/{first}/{detection_id}.png", "rb").read()
     client.post(f"/detections/{detection_id}/feedback", data={"label": second})
     assert _detection(app, detection_id)[1:3] == (second, Status.CORRECTED)
-    assert stored() == sorted(["photos/1.jpg", f"crops/digits/{second}/{detection_id}.png",
+    assert stored() == sorted(["photos/*.jpg", f"crops/digits/{second}/{detection_id}.png",
                                f"originals/digits/{second}/{detection_id}.jpg"])
     assert open(f"{storage_dir}/crops/digits/{second}/{detection_id}.png", "rb").read() == crop_bytes
     assert Image.open(io.BytesIO(crop_bytes)).size == (32, 32)  # the crop the model saw
@@ -114,7 +114,7 @@ def test_feedback_is_kept_when_storage_fails_and_images_follow_later(kept, app, 
     monkeypatch.setattr("app.classify.routes.queue", lambda task, *args: queued.append((task.name, args)))
     client.post(f"/detections/{detection_id}/feedback", data={"label": "5"})
     assert _detection(app, detection_id)[1] == "5"
-    assert _detection(app, detection_id)[3] == f"inbox/digits/{detection_id}.png"  # not moved yet
+    assert _detection(app, detection_id)[3].startswith("inbox/digits/")  # not moved yet
     assert queued == [("app.tasks.storage.place_images", (detection_id,))]
     flaky.down = False
     place_images.delay(detection_id)  # what the worker does with the queued task
