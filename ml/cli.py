@@ -49,7 +49,7 @@ def _calibrate(args) -> int:
     directory = artifact.resolve(args.model)
     meta = artifact.read_metadata(directory)
     # The validation rows that training carved from its training split, with the seed it used.
-    config = TrainConfig(**{**((meta.get("training") or {}).get("config") or {})})
+    config = TrainConfig(**((meta.get("training") or {}).get("config") or {}))
     dataset = data.load(args.data, recognizers.get(meta["recognizer"]), args.split)
     _, val_idx = split_validation(dataset.labels, config.val_fraction, config.seed)
     fitted = calibrate_artifact(directory, dataset.images[val_idx], dataset.labels[val_idx],

@@ -39,6 +39,16 @@ def haar_cascade(name: str = CASCADE):
     return cascade
 
 
+def padded(box: tuple[int, int, int, int], width: int, height: int, scale: float = 1.0) -> tuple[int, int, int, int]:
+    """A cascade box grown by MARGIN on every side and clipped to the width×height image it was found in, in the
+    pixels of the image that was shrunk by `scale` for the search."""
+    x, y, w, h = box
+    pad = MARGIN * w
+    left, top = max(0.0, x - pad), max(0.0, y - pad)
+    right, bottom = min(width, x + w + pad), min(height, y + h + pad)
+    return (round(left / scale), round(top / scale), round((right - left) / scale), round((bottom - top) / scale))
+
+
 class FaceDetector:
     """Finds faces in a PIL image and returns boxes (x, y, w, h) in the image's own pixels."""
 
@@ -70,14 +80,8 @@ class FaceDetector:
             found = self._cascade.detectMultiScale(gray, scaleFactor=self.scale_factor,
                                                    minNeighbors=self.min_neighbors,
                                                    minSize=(self.min_size, self.min_size))
-        boxes = []
-        for x, y, w, h in sorted((tuple(map(int, b)) for b in found), key=lambda b: b[0]):
-            pad = MARGIN * w
-            left, top = max(0.0, x - pad), max(0.0, y - pad)
-            right, bottom = min(small.width, x + w + pad), min(small.height, y + h + pad)
-            boxes.append((round(left / scale), round(top / scale),
-                          round((right - left) / scale), round((bottom - top) / scale)))
-        return boxes
+        return [padded(box, small.width, small.height, scale)
+                for box in sorted((tuple(map(int, b)) for b in found), key=lambda b: b[0])]
 
 
 @functools.lru_cache(maxsize=4)

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 
 from app.dashboard import bp
 from app.extensions import db
+from app.guards import known_recognizer
 from app.loop_cli import describe
 from app.models import ModelVersion, RetrainRun, RunStatus
 from app.services import champions, health, registry, retraining, reviewers
@@ -20,12 +21,6 @@ def _require_viewer() -> None:
 def _require_admin() -> None:
     if not current_user.is_admin:
         abort(403, "Only admins can change models or start retraining.")
-
-
-def _recognizer(name: str) -> str:
-    if name not in RECOGNIZERS:
-        abort(404, f"Unknown recognizer {name!r}; known: {', '.join(RECOGNIZERS)}.")
-    return name
 
 
 @bp.route("")
@@ -46,7 +41,7 @@ def index():
 def recognizer(name: str):
     """The health dashboard of one recognizer."""
     _require_viewer()
-    name = _recognizer(name)
+    name = known_recognizer(name)
     retraining.reap_stale(name)
     registry.ensure_baselines()
     return render_template("dashboard/recognizer.html", name=name, data=health.report(name),
@@ -73,7 +68,7 @@ def run_status(run_id: int):
 def retrain(name: str):
     """Retrain now: queue a run, or point at the one already running."""
     _require_admin()
-    name = _recognizer(name)
+    name = known_recognizer(name)
     if FlaskForm().validate_on_submit():
         run, created = start(name, "admin", current_user)
         if run.status == RunStatus.FAILED:
@@ -106,7 +101,7 @@ def promote(version_id: int):
 def rollback(name: str):
     """Bring back the previous champion."""
     _require_admin()
-    name = _recognizer(name)
+    name = known_recognizer(name)
     if FlaskForm().validate_on_submit():
         try:
             restored = registry.rollback(name)

@@ -8,6 +8,7 @@ from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
 from app.export import bp
+from app.guards import known_recognizer
 from app.services import export, predictions
 from ml.recognizers import RECOGNIZERS
 
@@ -20,10 +21,7 @@ class DeleteAllForm(FlaskForm):
 
 
 def _recognizer() -> str | None:
-    name = request.args.get("recognizer") or None
-    if name is not None and name not in RECOGNIZERS:
-        abort(404, f"Unknown recognizer {name!r}; known: {', '.join(RECOGNIZERS)}.")
-    return name
+    return known_recognizer(request.args.get("recognizer") or None)
 
 
 def _zip(detections, who: str, recognizer: str | None):

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import MARGIN, haar_cascade, opencv
+from ml.faces import haar_cascade, opencv, padded
 
 Box = tuple[int, int, int, int]
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
@@ -58,7 +58,7 @@ class FaceTracker:
             if len(found) < len(self._faces) or self._since_full >= self.full_every:
                 self._search_in_background(gray, scale)
         self._faces = _distinct(found)
-        return [_pad(box, gray.shape) for box in sorted(self._faces)]
+        return [padded(box, gray.shape[1], gray.shape[0]) for box in sorted(self._faces)]
 
     def settle(self, timeout: float | None = None) -> None:
         """Wait for a background search in progress (tests use it to make the next frame deterministic)."""
@@ -138,12 +138,3 @@ def _distinct(boxes: list[Box]) -> list[Box]:
         if all(_overlap(box, other) < 0.3 for other in kept):
             kept.append(box)
     return kept
-
-
-def _pad(box: Box, shape: tuple[int, int]) -> Box:
-    # The same margin ml.faces adds: FER-2013 crops show a little forehead and chin beyond the cascade's box.
-    x, y, w, h = box
-    pad = MARGIN * w
-    left, top = max(0.0, x - pad), max(0.0, y - pad)
-    right, bottom = min(shape[1], x + w + pad), min(shape[0], y + h + pad)
-    return (round(left), round(top), round(right - left), round(bottom - top))
