@@ -15,19 +15,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import haar_cascade, opencv, padded
+from ml.faces import MIN_SIZE, Box, haar_cascade, padded, search
 
-Box = tuple[int, int, int, int]
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
 # full size (smaller faces hold too few pixels for an expression anyway).
 FULL_SIDE = 480
-MIN_FACE = 24  # px at the search scale
 NEAR_FACE = 64  # px: a window around a known face is shrunk until the face is about this large
 # A known face is looked for within its last box grown by a quarter of its size on every side (at 10 frames/s,
 # two and a half face widths per second), at 0.85 to 1.2 times its last size.
 NEAR = 0.25
 SIZE_RANGE = (0.85, 1.2)
-MIN_NEIGHBORS = 5
+# That narrow range holds only two or three steps of the photo search's 1.15; finer steps keep every face.
+NEAR_STEP = 1.1
 
 _worker = threading.local()
 
@@ -51,7 +50,7 @@ class FaceTracker:
         self._take_background_finds()
         self.searched_whole = not self._faces
         if self.searched_whole:
-            found = _search(self._cascade, gray, (0, 0), scale, MIN_FACE, None)
+            found = search(self._cascade, gray, scale)
             self._since_full = 0
         else:
             found = [box for face in self._faces for box in self._near(gray, face)]
@@ -70,8 +69,9 @@ class FaceTracker:
         left, top = max(0, round(x - NEAR * w)), max(0, round(y - NEAR * h))
         right, bottom = min(gray.shape[1], round(x + w + NEAR * w)), min(gray.shape[0], round(y + h + NEAR * h))
         scale = min(1.0, NEAR_FACE / w)  # the same few scales whatever the face's size: cheap and steady
-        found = _search(self._cascade, gray[top:bottom, left:right], (left, top), scale,
-                        max(MIN_FACE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale)
+        found = [(bx + left, by + top, bw, bh) for bx, by, bw, bh in
+                 search(self._cascade, gray[top:bottom, left:right], scale,
+                        max(MIN_SIZE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale, NEAR_STEP)]
         return sorted(found, key=lambda b: _overlap(b, face), reverse=True)[:1]  # the one that moved least
 
     def _search_in_background(self, gray: np.ndarray, scale: float) -> None:
@@ -97,28 +97,7 @@ def _searcher() -> ThreadPoolExecutor:
 
 
 def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
-    return _search(_worker.cascade, gray, (0, 0), scale, MIN_FACE, None)
-
-
-def _search(cascade, gray: np.ndarray, offset: tuple[int, int], scale: float, min_face: float,
-            max_face: float | None) -> list[Box]:
-    """Cascade boxes in frame px; `gray` is searched shrunk by `scale`, faces from `min_face` px at that scale."""
-    cv2 = opencv()
-
-    if scale < 1.0:
-        height, width = gray.shape
-        gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                          interpolation=cv2.INTER_AREA)
-    smallest = round(min_face)
-    if min(gray.shape) < smallest:
-        return []
-    options = {"minSize": (smallest, smallest)}
-    if max_face:
-        options["maxSize"] = (round(max_face),) * 2
-    found = cascade.detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=MIN_NEIGHBORS, **options)
-    dx, dy = offset
-    return [(round(x / scale) + dx, round(y / scale) + dy, round(w / scale), round(h / scale))
-            for x, y, w, h in (tuple(map(int, b)) for b in found)]
+    return search(_worker.cascade, gray, scale)
 
 
 def _overlap(a: Box, b: Box) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.faces import FaceDetector
+from ml.faces import FaceDetector, haar_cascade, search
 from ml.serving import Classifier, classify
 
 
@@ -37,6 +37,14 @@ def test_finds_each_face_in_a_large_photo_in_photo_pixels(detector):
     for (x, y, w, h), centre_x in zip(boxes, (450, 1350)):
         assert x < centre_x - 120 and x + w > centre_x + 120 and y < 330 and y + h > 570
         assert 300 < w < 700
+
+
+def test_search_reports_boxes_in_the_given_pixels_and_keeps_to_the_size_window():
+    gray = drawn_face(400, 100)  # the face is ~200 px across
+    (x, y, w, h), = search(haar_cascade(), gray, scale=0.25)  # searched at 100 px, reported at 400
+    assert 60 < x < 200 and 60 < y < 200 and 130 < w < 300 and h == w
+    assert search(haar_cascade(), gray, scale=0.25, max_size=30) == []  # the face is ~50 px at that scale
+    assert search(haar_cascade(), gray, scale=0.25, min_size=150) == []  # larger than the 100 px copy
 
 
 def test_finds_nothing_in_a_plain_photo(detector):
