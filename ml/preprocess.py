@@ -36,7 +36,10 @@ def open_image(source: str | Path | bytes | Image.Image) -> Image.Image:
             raise ImageError(f"{name}: not a readable image ({exc})") from None
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # animated: classify the first frame
-    return ImageOps.exif_transpose(image)
+    if image is source:
+        return ImageOps.exif_transpose(image)  # a copy: the caller's image stays as it was
+    ImageOps.exif_transpose(image, in_place=True)  # decoded here: turn it without copying its pixels
+    return image
 
 
 def to_mode(image: Image.Image, mode: str) -> Image.Image:
