@@ -21,12 +21,16 @@ TILE = 150
 
 
 @functools.lru_cache(maxsize=1)
+def hopper() -> Image.Image:
+    """The Grace Hopper photo (512×600 RGB): a headshot in uniform before a flag."""
+    import matplotlib.cbook  # noqa: PLC0415 - only the generators need matplotlib
+
+    return Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
+
+
 def portrait() -> Image.Image:
     """The face and a little hair and collar around it, as a square RGB image."""
-    import matplotlib.cbook  # noqa: PLC0415 - only the generator needs matplotlib
-
-    photo = Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
-    return photo.crop((96, 50, 433, 387))  # the cascade's face box (126, 77, 277, 277) with room around it
+    return hopper().crop((96, 50, 433, 387))  # the cascade's face box (126, 77, 277, 277) with room around it
 
 
 def frames(count: int, faces: int = 5, size: tuple[int, int] = SIZE,
