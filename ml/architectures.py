@@ -9,6 +9,7 @@ ARCHITECTURES: dict[str, tuple[str, tuple]] = {
     "cnn_tiny": ("cnn", ((8, 1), (16, 1))),
     "cnn_small": ("cnn", ((32, 1), (64, 1), (128, 1))),
     "cnn": ("cnn", ((32, 1), (64, 2), (128, 2), (256, 1))),
+    "cnn_deep": ("cnn", ((32, 1), (64, 2), (128, 2), (256, 2))),
     "vgg": ("cnn", ((64, 2), (128, 2), (256, 2), (512, 2))),
 }
 TRANSFER_APPS = {"mobilenetv2": "MobileNetV2", "mobilenet": "MobileNet", "inceptionv3": "InceptionV3",

@@ -76,6 +76,16 @@ def padded(box: Box, width: int, height: int) -> Box:
     return round(left), round(top), round(right - left), round(bottom - top)
 
 
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
 class FaceDetector:
     """Finds faces in a PIL image and returns boxes (x, y, w, h) in the image's own pixels."""
 

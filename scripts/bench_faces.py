@@ -69,13 +69,6 @@ def scenes(data: Path, count: int, seed: int = 0) -> list[tuple[Image.Image, lis
     return made
 
 
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy)
-
-
 def measure(detector: faces.FaceDetector, made) -> tuple[float, int, float]:
     """Recall, false alarms and CPU ms per photo of one detector over the scenes."""
     found_faces = false_alarms = total = 0
@@ -89,8 +82,8 @@ def measure(detector: faces.FaceDetector, made) -> tuple[float, int, float]:
             total += 1
             pad = faces.MARGIN * size  # find() pads its boxes; pad the truth the same way
             truth = (x - pad, y - pad, size + 2 * pad, size + 2 * pad)
-            best = max(range(len(found)), key=lambda j: iou(truth, found[j]), default=None)
-            if best is not None and best not in matched and iou(truth, found[best]) > 0.3:
+            best = max(range(len(found)), key=lambda j: faces.iou(truth, found[j]), default=None)
+            if best is not None and best not in matched and faces.iou(truth, found[best]) > 0.3:
                 found_faces += 1
                 matched.add(best)
         false_alarms += len(found) - len(matched)

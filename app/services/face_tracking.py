@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import MIN_SIZE, Box, haar_cascade, padded, search
+from ml.faces import MIN_SIZE, Box, haar_cascade, iou, padded, search
 
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
 # full size (smaller faces hold too few pixels for an expression anyway).
@@ -72,7 +72,7 @@ class FaceTracker:
         found = [(bx + left, by + top, bw, bh) for bx, by, bw, bh in
                  search(self._cascade, gray[top:bottom, left:right], scale,
                         max(MIN_SIZE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale, NEAR_STEP)]
-        return sorted(found, key=lambda b: _overlap(b, face), reverse=True)[:1]  # the one that moved least
+        return sorted(found, key=lambda b: iou(b, face), reverse=True)[:1]  # the one that moved least
 
     def _search_in_background(self, gray: np.ndarray, scale: float) -> None:
         if self._pending is None:  # one at a time per stream: a slow search is not queued behind another
@@ -100,20 +100,10 @@ def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
     return search(_worker.cascade, gray, scale)
 
 
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes."""
-    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def _distinct(boxes: list[Box]) -> list[Box]:
     # Two known faces close together can both find the same face in their windows: keep it once.
     kept: list[Box] = []
     for box in boxes:
-        if all(_overlap(box, other) < 0.3 for other in kept):
+        if all(iou(box, other) < 0.3 for other in kept):
             kept.append(box)
     return kept

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.faces import FaceDetector, haar_cascade, search
+from ml.faces import FaceDetector, haar_cascade, iou, search
 from ml.serving import Classifier, classify
 
 
@@ -45,6 +45,12 @@ def test_search_reports_boxes_in_the_given_pixels_and_keeps_to_the_size_window()
     assert 60 < x < 200 and 60 < y < 200 and 130 < w < 300 and h == w
     assert search(haar_cascade(), gray, scale=0.25, max_size=30) == []  # the face is ~50 px at that scale
     assert search(haar_cascade(), gray, scale=0.25, min_size=150) == []  # larger than the 100 px copy
+
+
+def test_iou_of_boxes():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == 50 / 150
+    assert iou((0, 0, 10, 10), (10, 0, 10, 10)) == 0.0  # touching edges share no area
 
 
 def test_finds_nothing_in_a_plain_photo(detector):
