@@ -66,21 +66,28 @@ def test_dashboard_draws_every_chart_with_data(app, admin_page, screenshot):
     screenshot(page, "dashboard")
 
 
+def press(page, key: str) -> None:
+    """Press a shortcut once the page's scripts run: after a form posts, the new page's text can show before
+    review.js has loaded, and a key pressed then does nothing."""
+    page.wait_for_load_state()
+    page.keyboard.press(key)
+
+
 def test_review_queue_by_keyboard(admin_page, screenshot):
     page = admin_page
     page.goto("/review?recognizer=digits")
     expect(page.get_by_test_id("review-pending")).to_contain_text("3 waiting")
     expect(page.get_by_test_id("review-predicted")).to_have_text("8")  # the lowest confidence, so the smallest margin
     screenshot(page, "review")
-    page.keyboard.press("3")
+    press(page, "3")
     expect(page.get_by_test_id("review-label-3")).to_have_attribute("aria-pressed", "true")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(page.get_by_test_id("flash-success")).to_contain_text("corrected to “3”")
     expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
-    page.keyboard.press("s")
+    press(page, "s")
     expect(page.get_by_test_id("review-pending")).to_contain_text("1 skipped")
-    page.keyboard.press("u")
+    press(page, "u")
     expect(page.get_by_test_id("flash-success")).to_contain_text("Undone")
     expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
-    page.keyboard.press("Enter")  # confirms the model's answer
+    press(page, "Enter")  # confirms the model's answer
     expect(page.get_by_test_id("flash-success")).to_contain_text("confirmed")
