@@ -19,4 +19,3 @@ def known_recognizer(name: str | None) -> str | None:
     if name is not None and name not in RECOGNIZERS:
         abort(404, f"Unknown recognizer {name!r}; known: {', '.join(RECOGNIZERS)}.")
     return name
-

@@ -69,4 +69,3 @@ def rss_mb(pid: int) -> float:
     """Resident memory of a process, in MB."""
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
-

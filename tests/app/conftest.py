@@ -123,7 +123,7 @@ def stored(app_settings):
 
     def keys() -> list[str]:
         root = Path(app_settings["STORAGE_DIR"])
-        found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) if root.exists() else []
+        found = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()] if root.exists() else []
         user_data = [k for k in found if not k.startswith(("models/", "manifests/"))]
         return sorted(re.sub(r"/[0-9a-f]{32}\.", "/*.", k) for k in user_data)
 
