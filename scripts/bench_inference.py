@@ -38,14 +38,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: import the app's helpers from the repository
 
 from scripts.bench_server import bench_env, cpu_seconds, flask, rss_mb, start_gunicorn, worker_pids  # noqa: E402
-from scripts.live_video import frames, hopper, jpeg  # noqa: E402
+from scripts.live_video import frames, headshot, jpeg  # noqa: E402
 
 CLIENTS = 8
 PASSWORD = "bench password"
@@ -196,12 +195,6 @@ def api_throughput(models_dir: Path, photos: dict[str, bytes], requests: int, ro
             server.wait(timeout=30)
 
 
-def headshot() -> bytes:
-    """The Grace Hopper photo cut to 4:3 from the top and scaled to 640×480, as a JPEG."""
-    photo = hopper()
-    return jpeg(photo.crop((0, 0, photo.width, photo.width * 3 // 4)).resize((640, 480), Image.BICUBIC), quality=90)
-
-
 def verdict(ok: bool) -> str:
     """How a number compares with its target."""
     return "ok" if ok else "MISSED"
@@ -223,7 +216,7 @@ def main() -> None:
         models_dir = Path(scratch) / "served"
         shutil.copytree(artifact, models_dir / "emotion7")
         one_face = {"portrait on a plain backdrop": jpeg(next(frames(1, faces=1)), quality=90),
-                    "headshot photo (uniform, flag)": headshot()}
+                    "headshot photo (uniform, flag)": jpeg(headshot(), quality=90)}
         five = jpeg(next(frames(1, faces=5)), quality=90)
         crop = prepare(np.zeros((48, 48), np.uint8) + 128, get("emotion7"))
         keras_ms, lite_ms = keras_against_serving(artifact, crop, args.repeats)

@@ -28,6 +28,12 @@ def hopper() -> Image.Image:
     return Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
 
 
+def headshot(size: tuple[int, int] = SIZE) -> Image.Image:
+    """The Grace Hopper photo cut to 4:3 from the top and scaled to `size`: one face before uniform and flag."""
+    photo = hopper()
+    return photo.crop((0, 0, photo.width, photo.width * 3 // 4)).resize(size, Image.BICUBIC)
+
+
 def portrait() -> Image.Image:
     """The face and a little hair and collar around it, as a square RGB image."""
     return hopper().crop((96, 50, 433, 387))  # the cascade's face box (126, 77, 277, 277) with room around it

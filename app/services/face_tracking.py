@@ -1,6 +1,6 @@
 """Faces in a live stream: found once over the whole frame, then looked for only near where they just were.
 
-A whole 640×480 frame costs the Haar cascade several times more than five small windows around known faces.
+A whole 640×480 frame costs the face cascade several times more than five small windows around known faces.
 So a stream searches the whole frame on the reply's path only while it knows no face; after that, whole-frame
 searches that pick up newcomers (every `full_every` frames, or as soon as a face is lost) run on a background
 thread, one per process, and their finds join the next frame's search. Boxes come out padded like
@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import MIN_SIZE, Box, haar_cascade, iou, padded, search
+from ml.faces import CHECK_CASCADE, MIN_SIZE, Box, face_cascade, find_faces, iou, padded, search
 
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
 # full size (smaller faces hold too few pixels for an expression anyway).
@@ -25,8 +25,6 @@ NEAR_FACE = 64  # px: a window around a known face is shrunk until the face is a
 # two and a half face widths per second), at 0.85 to 1.2 times its last size.
 NEAR = 0.25
 SIZE_RANGE = (0.85, 1.2)
-# That narrow range holds only two or three steps of the photo search's 1.15; finer steps keep every face.
-NEAR_STEP = 1.1
 
 _worker = threading.local()
 
@@ -35,7 +33,8 @@ class FaceTracker:
     """Finds faces frame after frame, as a `face_detector` for ml.serving.classify; one per stream (not shared)."""
 
     def __init__(self, full_every: int):
-        self._cascade = haar_cascade()  # this stream's own: a cascade must not run on two threads at once
+        # This stream's own: a cascade must not run on two threads at once.
+        self._cascade, self._checker = face_cascade(), face_cascade(CHECK_CASCADE)
         self.full_every = full_every
         self.searched_whole = False  # whether the last frame waited for a whole-frame search
         self._faces: list[Box] = []  # unpadded cascade boxes of the last frame, frame px
@@ -50,7 +49,7 @@ class FaceTracker:
         self._take_background_finds()
         self.searched_whole = not self._faces
         if self.searched_whole:
-            found = search(self._cascade, gray, scale)
+            found = find_faces(self._cascade, self._checker, gray, scale)
             self._since_full = 0
         else:
             found = [box for face in self._faces for box in self._near(gray, face)]
@@ -71,7 +70,7 @@ class FaceTracker:
         scale = min(1.0, NEAR_FACE / w)  # the same few scales whatever the face's size: cheap and steady
         found = [(bx + left, by + top, bw, bh) for bx, by, bw, bh in
                  search(self._cascade, gray[top:bottom, left:right], scale,
-                        max(MIN_SIZE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale, NEAR_STEP)]
+                        max(MIN_SIZE, w * SIZE_RANGE[0] * scale), w * SIZE_RANGE[1] * scale)]
         return sorted(found, key=lambda b: iou(b, face), reverse=True)[:1]  # the one that moved least
 
     def _search_in_background(self, gray: np.ndarray, scale: float) -> None:
@@ -93,11 +92,15 @@ def _searcher() -> ThreadPoolExecutor:
     # One thread per process for every stream's whole-frame searches: on two cores, replies keep the other.
     # Made on first use, so in each worker after gunicorn forks.
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-faces",
-                              initializer=lambda: setattr(_worker, "cascade", haar_cascade()))
+                              initializer=_make_worker_cascades)
+
+
+def _make_worker_cascades() -> None:
+    _worker.cascade, _worker.checker = face_cascade(), face_cascade(CHECK_CASCADE)
 
 
 def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
-    return search(_worker.cascade, gray, scale)
+    return find_faces(_worker.cascade, _worker.checker, gray, scale)
 
 
 def _distinct(boxes: list[Box]) -> list[Box]:

@@ -2,7 +2,7 @@
 from PIL import Image
 
 from app.services.face_tracking import FaceTracker
-from ml.faces import default_detector
+from ml.faces import default_detector, iou
 from scripts.live_video import SLOTS, frames
 
 
@@ -12,8 +12,8 @@ def test_it_finds_the_same_faces_as_the_detector_and_follows_them():
     first = tracker.find(video[0])
     assert tracker.searched_whole and len(first) == 5
     reference = default_detector().find(video[0])
-    for (x, y, w, h), (rx, ry, rw, rh) in zip(first, reference):  # both left to right, padded alike
-        assert abs(x - rx) <= 12 and abs(y - ry) <= 12 and abs(w - rw) <= 16
+    for box, same in zip(first, reference):  # both left to right, padded alike, searched at other sizes
+        assert iou(box, same) > 0.6
     for frame in video[1:]:
         boxes = tracker.find(frame)
         assert not tracker.searched_whole and len(boxes) == 5

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.faces import FaceDetector, haar_cascade, iou, search
+from ml.faces import CHECK_CASCADE, FaceDetector, face_cascade, find_faces, iou, search
 from ml.serving import Classifier, classify
 
 
@@ -41,10 +41,28 @@ def test_finds_each_face_in_a_large_photo_in_photo_pixels(detector):
 
 def test_search_reports_boxes_in_the_given_pixels_and_keeps_to_the_size_window():
     gray = drawn_face(400, 100)  # the face is ~200 px across
-    (x, y, w, h), = search(haar_cascade(), gray, scale=0.25)  # searched at 100 px, reported at 400
+    (x, y, w, h), = search(face_cascade(), gray, scale=0.25)  # searched at 100 px, reported at 400
     assert 60 < x < 200 and 60 < y < 200 and 130 < w < 300 and h == w
-    assert search(haar_cascade(), gray, scale=0.25, max_size=30) == []  # the face is ~50 px at that scale
-    assert search(haar_cascade(), gray, scale=0.25, min_size=150) == []  # larger than the 100 px copy
+    assert search(face_cascade(), gray, scale=0.25, max_size=30) == []  # the face is ~50 px at that scale
+    assert search(face_cascade(), gray, scale=0.25, min_size=150) == []  # larger than the 100 px copy
+
+
+class FixedCascade:
+    """A finder that 'sees' the same boxes in any image, so the check can be tested on its own."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def detectMultiScale(self, gray, **options):  # noqa: N802 - OpenCV's name
+        return self.boxes
+
+
+def test_the_checking_cascade_keeps_the_face_and_drops_a_find_on_texture():
+    noise = np.random.default_rng(0).integers(0, 256, (400, 400), dtype=np.uint8)
+    photo = np.hstack([drawn_face(400, 100), noise])
+    face, texture = (100, 100, 200, 200), (500, 100, 200, 200)
+    assert find_faces(FixedCascade([face, texture]), face_cascade(CHECK_CASCADE), photo) == [face]
+    assert find_faces(FixedCascade([face, texture]), None, photo) == [face, texture]  # no checker: all kept
 
 
 def test_iou_of_boxes():
