@@ -57,6 +57,11 @@ def face_cascade(source: str | Path = CASCADE):
 Box = tuple[int, int, int, int]
 
 
+def cascade_pair(cascade: str | Path = CASCADE, check: str | Path | None = CHECK_CASCADE) -> tuple:
+    """A new finder cascade and the cascade that confirms its finds (None: no check), for `find_faces`."""
+    return face_cascade(cascade), face_cascade(check) if check else None
+
+
 def search(cascade, gray: np.ndarray, scale: float = 1.0, min_size: float = MIN_SIZE, max_size: float | None = None,
            scale_factor: float = SCALE_STEP, min_neighbors: int = NEIGHBOURS) -> list[Box]:
     """Unpadded cascade boxes (x, y, w, h) in `gray`'s pixels, searched on a copy shrunk by `scale`, for faces
@@ -121,8 +126,7 @@ class FaceDetector:
     def __init__(self, max_side: int = DETECT_MAX_SIDE, scale_factor: float = SCALE_STEP,
                  min_neighbors: int = NEIGHBOURS, cascade: str | Path = CASCADE,
                  check: str | Path | None = CHECK_CASCADE):
-        self._cascade = face_cascade(cascade)
-        self._checker = face_cascade(check) if check else None
+        self._cascade, self._checker = cascade_pair(cascade, check)
         # A cascade keeps per-search buffers, so two threads must not search with it at once; one pair per
         # thread would cost ~5 MB each, and OpenCV already spreads one search over the cores.
         self._lock = threading.Lock()

@@ -107,7 +107,8 @@ def main() -> None:
         detector = faces.FaceDetector(side, scale_factor=step, min_neighbors=neighbours, cascade=cascade, check=check)
         recall, false_alarms, cpu = measure(detector, made)
         _, _, on_headshot = measure(detector, [(photo, [])] * 20)
-        name = Path(cascade).stem.removeprefix("haarcascade_") + (f" + {Path(check).stem.rsplit('_', 1)[-1]}" if check else "")
+        name = Path(cascade).stem.removeprefix("haarcascade_")
+        name += f" + {Path(check).stem.rsplit('_', 1)[-1]}" if check else ""
         print(f"{name:<29} {side:>4} {step:>5} {neighbours:>3} {recall:>7.3f} {false_alarms:>6} {cpu:>7.2f} "
               f"{on_headshot:>9.2f}{'  <- shipped' if config == shipped else ''}")
 

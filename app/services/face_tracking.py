@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import CHECK_CASCADE, MIN_SIZE, Box, face_cascade, find_faces, iou, padded, search
+from ml.faces import MIN_SIZE, Box, cascade_pair, find_faces, iou, padded, search
 
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
 # full size (smaller faces hold too few pixels for an expression anyway).
@@ -34,7 +34,7 @@ class FaceTracker:
 
     def __init__(self, full_every: int):
         # This stream's own: a cascade must not run on two threads at once.
-        self._cascade, self._checker = face_cascade(), face_cascade(CHECK_CASCADE)
+        self._cascade, self._checker = cascade_pair()
         self.full_every = full_every
         self.searched_whole = False  # whether the last frame waited for a whole-frame search
         self._faces: list[Box] = []  # unpadded cascade boxes of the last frame, frame px
@@ -92,15 +92,11 @@ def _searcher() -> ThreadPoolExecutor:
     # One thread per process for every stream's whole-frame searches: on two cores, replies keep the other.
     # Made on first use, so in each worker after gunicorn forks.
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-faces",
-                              initializer=_make_worker_cascades)
-
-
-def _make_worker_cascades() -> None:
-    _worker.cascade, _worker.checker = face_cascade(), face_cascade(CHECK_CASCADE)
+                              initializer=lambda: setattr(_worker, "cascades", cascade_pair()))
 
 
 def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
-    return find_faces(_worker.cascade, _worker.checker, gray, scale)
+    return find_faces(*_worker.cascades, gray, scale)
 
 
 def _distinct(boxes: list[Box]) -> list[Box]:
