@@ -1,4 +1,4 @@
-"""`python -m ml ...`: train, evaluate, calibrate, compare, eda and predict from the command line."""
+"""`python -m ml ...`: train, evaluate, calibrate, export, compare, eda and predict from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +56,15 @@ def _calibrate(args) -> int:
                                 f"validation split of {args.data} [{args.split}], seed {config.seed}")
     print(f"{directory}: temperature {fitted['temperature']} on {fitted['n']} validation images; "
           f"NLL {fitted['nll'][0]} -> {fitted['nll'][1]}, ECE {fitted['ece'][0]} -> {fitted['ece'][1]}")
+    return 0
+
+
+def _export(args) -> int:
+    from ml import artifact  # noqa: PLC0415
+
+    directory = artifact.resolve(args.model)
+    size = artifact.reexport(directory)
+    print(f"{directory / artifact.LITE_FILE}: {size / 1e6:.2f} MB, {artifact.EXPORT}")
     return 0
 
 
@@ -150,6 +159,10 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("data", help="the dataset the model was trained on")
     k.add_argument("--split", default="train", help="the split training used (default: train)")
     k.set_defaults(func=_calibrate)
+
+    x = sub.add_parser("export", help="rewrite a model's LiteRT file from its Keras model (after an export change)")
+    x.add_argument("model", help="recognizer name (its shipped model) or artifact directory")
+    x.set_defaults(func=_export)
 
     c = sub.add_parser("compare", help="train several architectures and compare them on the test split")
     c.add_argument("data")

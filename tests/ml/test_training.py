@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 
@@ -27,6 +28,7 @@ def test_artifact_holds_model_lean_export_and_metadata(trained, folders):
     assert meta["dataset"]["train_rows"] + meta["dataset"]["val_rows"] == 40
     assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["libraries"])
     assert "prepare" in meta["preprocessing"] and meta["created_at"]
+    assert meta["export"] == artifact.EXPORT
     assert meta["command"].startswith("python -m ml train")
 
 
@@ -35,7 +37,18 @@ def test_litert_matches_keras_on_the_same_batch(trained, folders):
     keras_probs = artifact.load_keras(trained).predict(batch.astype(np.float32), verbose=0)
     lite_probs = Classifier(trained).probabilities(batch)
     assert lite_probs.shape == (12, 4)
-    np.testing.assert_allclose(lite_probs, keras_probs, atol=1e-5)
+    # int8 weights: here ~1e-4 apart; the shipped emotion7 on FER-2013 test faces at most 0.022, argmax 99.5% equal.
+    np.testing.assert_allclose(lite_probs, keras_probs, atol=1e-3)
+    assert (lite_probs.argmax(1) == keras_probs.argmax(1)).all()
+
+
+def test_export_rewrites_a_broken_lean_file_from_the_keras_model(trained, folders, tmp_path, capsys):
+    copy = shutil.copytree(trained, tmp_path / "emotion4")
+    (copy / artifact.LITE_FILE).write_bytes(b"not a flatbuffer")
+    assert main(["export", str(copy)]) == 0
+    assert "int8 weights" in capsys.readouterr().out
+    batch = load(folders, get("emotion4"), "test").images
+    np.testing.assert_array_equal(Classifier(copy).probabilities(batch), Classifier(trained).probabilities(batch))
 
 
 def test_face_predictions_average_each_crop_with_its_mirror_image(trained, folders):
