@@ -43,7 +43,10 @@ def open_image(source: str | Path | bytes | Image.Image) -> Image.Image:
 
 
 def to_mode(image: Image.Image, mode: str) -> Image.Image:
-    """Convert any PIL mode (CMYK, 16-bit, palette, alpha) to "L" or "RGB", alpha over white."""
+    """Convert any PIL mode (CMYK, 16-bit, palette, alpha) to "L" or "RGB", alpha over white; an image already in
+    that mode comes back as it is (PIL's convert would copy every pixel)."""
+    if image.mode == mode:
+        return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         array = np.asarray(image, dtype=np.float64)
         top = array.max() or 1.0

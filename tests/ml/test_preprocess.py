@@ -6,7 +6,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from ml.preprocess import open_image, prepare
+from ml.preprocess import open_image, prepare, to_mode
 from ml.recognizers import get
 
 
@@ -28,6 +28,12 @@ def test_any_mode_and_size_becomes_the_recognizer_input():
     assert prepare(rgba, get("emotion7")).shape == (48, 48, 1) and prepare(rgba, get("emotion7")).min() == 255
     sixteen = Image.fromarray(np.full((10, 10), 4000, np.uint16))
     assert prepare(sixteen, get("digits")).shape == (32, 32, 3)
+
+
+def test_an_image_already_in_the_mode_is_not_copied():
+    rgb = Image.new("RGB", (640, 480))
+    assert to_mode(rgb, "RGB") is rgb  # a photo's pixels are not copied on every request
+    assert to_mode(rgb, "L").mode == "L" and to_mode(Image.new("L", (4, 4)), "RGB").mode == "RGB"
 
 
 def test_prepare_is_idempotent_on_its_own_output():
