@@ -182,7 +182,8 @@ def main() -> None:
             server.wait(timeout=30)
         log = (Path(work) / "gunicorn.log").read_text(errors="replace").splitlines()
     report(results, elapsed, env, recognizer, args)
-    trouble = [line for line in log if any(w in line for w in ("WORKER TIMEOUT", "CRITICAL", "ERROR", "Error", "WARNING"))]
+    alarms = ("WORKER TIMEOUT", "CRITICAL", "ERROR", "Error", "WARNING")
+    trouble = [line for line in log if any(word in line for word in alarms)]
     if trouble:
         print("server log, lines naming errors:", *trouble[-15:], sep="\n  ")
 
