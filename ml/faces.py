@@ -20,10 +20,13 @@ MARGIN = 0.1
 # scripts/bench_faces.py (FER-2013 faces pasted into street photos): OpenCV's LBP frontal-face cascade searches
 # in half the CPU of the Haar alt2 cascade for nearly as many faces, with three times the false alarms; alt2
 # confirming its finds removes them for ~1 ms a face (a Haar search costs ~0.2 ms per scale however small its
-# image, so the check looks at few scales).
+# image, so the check looks at few scales). As the checker rejects what is not a face, the finder can be looser
+# and coarser when the checker is a little firmer: minNeighbors 2 (was 4) on scales 15% apart (was 10%), checker
+# minNeighbors 2 (was 1). On two sets of 300 photos: recall 0.550/0.556 -> 0.558/0.567, false alarms 2/2 -> 4/3,
+# CPU 21-25% less, on the headshot 27-34% less.
 CASCADE = Path(__file__).resolve().parent / "cascades" / "lbpcascade_frontalface.xml"
-SCALE_STEP = 1.1
-NEIGHBOURS = 4
+SCALE_STEP = 1.15
+NEIGHBOURS = 2
 MIN_SIZE = 24  # px at the search scale: the LBP cascade's window
 CHECK_CASCADE = "haarcascade_frontalface_alt2.xml"
 # The checker looks within the box grown by CHECK_GROW of its size on every side, for faces CHECK_SIZES times
@@ -32,7 +35,7 @@ CHECK_GROW = 0.25
 CHECK_SIZES = (0.6, 1.3)
 CHECK_STEP = 1.2
 CHECK_FACE = 48
-CHECK_NEIGHBOURS = 1  # one hit where the finder already saw a face is enough
+CHECK_NEIGHBOURS = 2
 _import_lock = threading.Lock()
 
 
@@ -84,7 +87,7 @@ def search(cascade, gray: np.ndarray, scale: float = 1.0, min_size: float = MIN_
             for x, y, w, h in (tuple(map(int, b)) for b in found)]
 
 
-def confirmed(checker, gray: np.ndarray, box: Box) -> bool:
+def confirmed(checker, gray: np.ndarray, box: Box, neighbours: int = CHECK_NEIGHBOURS) -> bool:
     """Whether the `checker` cascade also sees a face around `box` (unpadded, in `gray`'s pixels)."""
     x, y, w, h = box
     grow = CHECK_GROW * w
@@ -92,13 +95,14 @@ def confirmed(checker, gray: np.ndarray, box: Box) -> bool:
     window = gray[top:round(y + h + grow), left:round(x + w + grow)]
     scale = min(1.0, CHECK_FACE / w)
     return bool(search(checker, window, scale, max(MIN_SIZE, CHECK_SIZES[0] * w * scale), CHECK_SIZES[1] * w * scale,
-                       CHECK_STEP, CHECK_NEIGHBOURS))
+                       CHECK_STEP, neighbours))
 
 
-def find_faces(finder, checker, gray: np.ndarray, scale: float = 1.0, **options) -> list[Box]:
+def find_faces(finder, checker, gray: np.ndarray, scale: float = 1.0, check_neighbours: int = CHECK_NEIGHBOURS,
+               **options) -> list[Box]:
     """The boxes `search(finder, ...)` returns that the checker cascade confirms (all of them without one)."""
     found = search(finder, gray, scale, **options)
-    return found if checker is None else [box for box in found if confirmed(checker, gray, box)]
+    return found if checker is None else [box for box in found if confirmed(checker, gray, box, check_neighbours)]
 
 
 def padded(box: Box, width: int, height: int) -> Box:
@@ -125,12 +129,13 @@ class FaceDetector:
 
     def __init__(self, max_side: int = DETECT_MAX_SIDE, scale_factor: float = SCALE_STEP,
                  min_neighbors: int = NEIGHBOURS, cascade: str | Path = CASCADE,
-                 check: str | Path | None = CHECK_CASCADE):
+                 check: str | Path | None = CHECK_CASCADE, check_neighbours: int = CHECK_NEIGHBOURS):
         self._cascade, self._checker = cascade_pair(cascade, check)
         # A cascade keeps per-search buffers, so two threads must not search with it at once; one pair per
         # thread would cost ~5 MB each, and OpenCV already spreads one search over the cores.
         self._lock = threading.Lock()
         self.max_side, self.scale_factor, self.min_neighbors = max_side, scale_factor, min_neighbors
+        self.check_neighbours = check_neighbours
 
     def find(self, image: Image.Image) -> list[Box]:
         """Boxes of every face, left to right; the whole image when it is already a small crop."""
@@ -140,7 +145,8 @@ class FaceDetector:
         gray = np.asarray(image.convert("L"), dtype=np.uint8)
         with self._lock:
             found = find_faces(self._cascade, self._checker, gray, min(1.0, self.max_side / max(width, height)),
-                               scale_factor=self.scale_factor, min_neighbors=self.min_neighbors)
+                               self.check_neighbours, scale_factor=self.scale_factor,
+                               min_neighbors=self.min_neighbors)
         return [padded(box, width, height) for box in sorted(found)]
 
 
