@@ -5,9 +5,10 @@ several fonts on noisy coloured plates) through the JSON API, correct the wrong 
 triggers a retrain. Reported: accuracy on the rest of that domain (through the API) and on the base test
 split before and after, the time taken, and labels lost (corrections missing from the run's frozen data).
 
-    python scripts/bench_loop.py [--feedback 400] [--eval 600] [--epochs 3] [--base-per-class 300]
+    python scripts/bench_loop.py [--feedback 400] [--eval 600] [--epochs 3] [--base-per-class 300] [--keep]
 
-It runs on a temporary database and storage; the real instance folder is not touched.
+It runs on a temporary database and storage, removed afterwards unless --keep; the real instance folder is
+not touched.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import base64
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -114,12 +116,25 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--base-per-class", type=int, default=300, help="cap on base training images per class")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database, storage and models afterwards (say, to open the dashboard on them)")
     args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-loop-"))
+    try:
+        return run(args, work)
+    finally:
+        if args.keep:
+            print(f"kept {work} (DATABASE_URL=sqlite:///{work / 'bench.sqlite'} STORAGE_DIR={work / 'storage'} "
+                  f"MODEL_CACHE_DIR={work / 'model-cache'})")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    """The benchmark on a database, storage and model cache under `work`; 0 when every target is met."""
     for noisy in ("werkzeug", "alembic"):  # one line per request or migration would bury the report
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="bench-loop-"))
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.sqlite'}", "STORAGE_DIR": str(work / "storage"),
         "S3_BUCKET": None, "MODEL_CACHE_DIR": str(work / "model-cache"), "RETRAIN_DIR": str(work / "retrain"),
