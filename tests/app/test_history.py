@@ -37,6 +37,17 @@ def test_history_lists_every_detection_newest_first(history):
     assert thumb.status_code == 200 and thumb.mimetype == "image/png"
 
 
+def test_a_corrected_label_shows_the_models_confidence_beside_what_the_model_said(history, app):
+    with app.app_context():
+        predicted = db.session.get(Detection, 1).predicted_label
+    other = next(c for c in ("happy", "sad") if c != predicted)
+    history.post("/detections/1/feedback", data={"label": other})
+    item = next(i for i in _items(history.get("/history").get_data(as_text=True)) if 'data-detection-id="1"' in i)
+    said, meta = item.split('class="meta"')
+    assert f'data-test="model-said">model said {predicted}</span> <span data-test="confidence"' in said
+    assert 'data-test="confidence"' not in meta  # not beside the corrected label, as if it were its confidence
+
+
 def test_filters(history, app):
     with app.app_context():
         labels = [d.label for d in db.session.scalars(db.select(Detection).order_by(Detection.id))]
