@@ -15,6 +15,9 @@ KERAS_FILE = "model.keras"
 LITE_FILE = "model.tflite"
 EXPORT = "LiteRT flatbuffer: int8 weights (dynamic-range quantization), float32 activations"
 METADATA_FILE = "metadata.json"
+# The images training held out, one content id a line (ml.train.image_ids): calibration fits on them again,
+# and a model that starts from this one's features holds them out too.
+VALIDATION_FILE = "validation.txt"
 PREPROCESSING = ("ml.preprocess.prepare: EXIF orientation, convert to {mode} (alpha over white, "
                  "16-bit rescaled), bilinear resize to {size}x{size}, uint8; the model scales to [0, 1]")
 
@@ -83,6 +86,17 @@ def save(model, recognizer: Recognizer, out_dir: str | Path, **metadata) -> Path
     }
     write_metadata(out, meta)
     return out
+
+
+def write_validation_ids(artifact_dir: str | Path, ids) -> None:
+    """Record which images an artifact's training held out (their content ids)."""
+    (Path(artifact_dir) / VALIDATION_FILE).write_text("".join(f"{i}\n" for i in sorted(ids)))
+
+
+def validation_ids(artifact_dir: str | Path) -> set[str] | None:
+    """The content ids of the images an artifact's training held out; None when it did not record them."""
+    path = Path(artifact_dir) / VALIDATION_FILE
+    return set(path.read_text().split()) if path.is_file() else None
 
 
 def version(artifact_dir: str | Path) -> str:

@@ -42,18 +42,27 @@ def _evaluate(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from ml import artifact, data  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    from ml import artifact, data
     from ml.calibration import calibrate_artifact
-    from ml.train import TrainConfig, split_validation
+    from ml.train import TrainConfig, image_ids, split_validation
 
     directory = artifact.resolve(args.model)
     meta = artifact.read_metadata(directory)
-    # The validation rows that training carved from its training split, with the seed it used.
-    config = TrainConfig(**((meta.get("training") or {}).get("config") or {}))
     dataset = data.load(args.data, recognizers.get(meta["recognizer"]), args.split)
-    _, val_idx = split_validation(dataset.labels, config.val_fraction, config.seed)
+    held_out = artifact.validation_ids(directory)
+    if held_out is None:  # made before artifacts recorded it: the split training carved with its seed
+        config = TrainConfig(**((meta.get("training") or {}).get("config") or {}))
+        _, val_idx = split_validation(dataset.labels, config.val_fraction, config.seed)
+        artifact.write_validation_ids(directory, image_ids(dataset.images[val_idx]))
+    else:
+        val_idx = np.flatnonzero(np.isin(image_ids(dataset.images), list(held_out)))
+        if not len(val_idx):
+            raise ValueError(f"none of the {len(held_out)} images {directory} held out in training are in "
+                             f"{args.data} [{args.split}]")
     fitted = calibrate_artifact(directory, dataset.images[val_idx], dataset.labels[val_idx],
-                                f"validation split of {args.data} [{args.split}], seed {config.seed}")
+                                f"validation images of {args.data} [{args.split}] that training held out")
     print(f"{directory}: temperature {fitted['temperature']} on {fitted['n']} validation images; "
           f"NLL {fitted['nll'][0]} -> {fitted['nll'][1]}, ECE {fitted['ece'][0]} -> {fitted['ece'][1]}")
     return 0

@@ -48,3 +48,18 @@ def test_calibrate_command_refits_an_artifact_on_its_validation_split(trained, f
     refitted = artifact.read_metadata(copy)["calibration"]
     assert refitted == {**artifact.read_metadata(trained)["calibration"], "fitted_on": refitted["fitted_on"]}
     assert f"temperature {refitted['temperature']}" in capsys.readouterr().out
+
+
+def test_calibrate_records_the_held_out_images_of_an_artifact_made_before_artifacts_did(trained, folders, tmp_path):
+    copy = shutil.copytree(trained, tmp_path / "old")
+    (copy / artifact.VALIDATION_FILE).unlink()
+    assert main(["calibrate", str(copy), str(folders)]) == 0  # the split its training seed carves
+    assert artifact.validation_ids(copy) == artifact.validation_ids(trained)
+    assert artifact.read_metadata(copy)["calibration"]["n"] == 4
+
+
+def test_calibrate_on_data_without_the_held_out_images_says_so(trained, folders, tmp_path, capsys):
+    copy = shutil.copytree(trained, tmp_path / "model")
+    artifact.write_validation_ids(copy, {"0123456789abcdef"})
+    assert main(["calibrate", str(copy), str(folders)]) == 2
+    assert "none of the 1 images" in capsys.readouterr().err

@@ -12,11 +12,17 @@ from ml.data import load
 from ml.preprocess import open_image, prepare
 from ml.recognizers import get
 from ml.serving import Classifier, classify
-from ml.train import checkpoint_callbacks
+from ml.train import (
+    TrainConfig,
+    carve_validation,
+    checkpoint_callbacks,
+    image_ids,
+    split_validation,
+)
 
 
 def test_artifact_holds_model_lean_export_and_metadata(trained, folders):
-    assert {p.name for p in trained.iterdir()} == {"model.keras", "model.tflite", "metadata.json"}
+    assert {p.name for p in trained.iterdir()} == {"model.keras", "model.tflite", "metadata.json", "validation.txt"}
     meta = artifact.read_metadata(trained)
     assert meta["recognizer"] == "emotion4"
     assert meta["classes"] == ["happy", "neutral", "sad", "surprise"]
@@ -30,6 +36,29 @@ def test_artifact_holds_model_lean_export_and_metadata(trained, folders):
     assert "prepare" in meta["preprocessing"] and meta["created_at"]
     assert meta["export"] == artifact.EXPORT
     assert meta["command"].startswith("python -m ml train")
+
+
+def test_the_artifact_records_the_images_it_held_out(trained, folders):
+    dataset = load(folders, get("emotion4"), "train")
+    _, val_idx = split_validation(dataset.labels, 0.1, 1234)
+    assert artifact.validation_ids(trained) == set(image_ids(dataset.images[val_idx]))
+    assert len(val_idx) == artifact.read_metadata(trained)["dataset"]["val_rows"] == 4
+
+
+def test_a_model_on_another_models_features_holds_out_what_that_model_held_out(trained, folders, tmp_path):
+    dataset = load(folders, get("emotion4"), "train")
+    ids = image_ids(dataset.images)
+    _, default_val = split_validation(dataset.labels, 0.1, 1234)
+    source = shutil.copytree(trained, tmp_path / "source")
+    happy = {ids[i] for i in np.flatnonzero(dataset.labels == 0)[-3:]}  # not the rows the default split picks
+    artifact.write_validation_ids(source, happy)
+    train_idx, val_idx = carve_validation(dataset, TrainConfig(arch=f"from:{source}"))
+    # happy: what the source held out; the classes it held nothing out of: the usual split
+    assert set(ids[val_idx]) == happy | {ids[i] for i in default_val if dataset.labels[i] != 0}
+    assert sorted([*train_idx, *val_idx]) == list(range(len(dataset)))
+    for config in (TrainConfig(arch="cnn_tiny"), TrainConfig(arch=f"from:{source}", init=str(source))):
+        assert [list(part) for part in carve_validation(dataset, config)] == [
+            list(part) for part in split_validation(dataset.labels, 0.1, 1234)]
 
 
 def test_litert_matches_keras_on_the_same_batch(trained, folders):
