@@ -46,7 +46,7 @@ def _calibrate(args) -> int:
 
     from ml import artifact, data
     from ml.calibration import calibrate_artifact
-    from ml.train import TrainConfig, image_ids, split_validation
+    from ml.train import TrainConfig, held_out_rows, image_ids, split_validation
 
     directory = artifact.resolve(args.model)
     meta = artifact.read_metadata(directory)
@@ -57,7 +57,7 @@ def _calibrate(args) -> int:
         _, val_idx = split_validation(dataset.labels, config.val_fraction, config.seed)
         artifact.write_validation_ids(directory, image_ids(dataset.images[val_idx]))
     else:
-        val_idx = np.flatnonzero(np.isin(image_ids(dataset.images), list(held_out)))
+        val_idx = np.flatnonzero(held_out_rows(image_ids(dataset.images), held_out))
         if not len(val_idx):
             raise ValueError(f"none of the {len(held_out)} images {directory} held out in training are in "
                              f"{args.data} [{args.split}]")

@@ -53,6 +53,13 @@ def image_ids(images: np.ndarray) -> np.ndarray:
     return np.array([hashlib.blake2b(image.tobytes(), digest_size=8).hexdigest() for image in images])
 
 
+def held_out_rows(ids: np.ndarray, held_out: set[str]) -> np.ndarray:
+    """A mask of the rows whose image is in `held_out`, leaving out pictures that occur more than once in the
+    data (FER-2013 has 1,273 such groups): another copy may have been trained on."""
+    _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    return np.isin(ids, list(held_out)) & (counts[inverse] == 1)
+
+
 def carve_validation(data: Dataset, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation rows. A model built on another artifact's features (`from:`) holds out what that
     artifact held out, in each class it held images out of: the features were fitted to everything else
@@ -63,7 +70,7 @@ def carve_validation(data: Dataset, config: TrainConfig) -> tuple[np.ndarray, np
     held_out = artifact.validation_ids(source) if source else None
     if not held_out:
         return train_idx, val_idx
-    seen = np.isin(image_ids(data.images), list(held_out))
+    seen = held_out_rows(image_ids(data.images), held_out)
     covered = np.isin(data.labels, np.unique(data.labels[seen]))
     val = seen | (~covered & np.isin(np.arange(len(data)), val_idx))
     return np.flatnonzero(~val), np.flatnonzero(val)

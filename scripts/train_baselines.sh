@@ -16,7 +16,8 @@ $PY -m ml train emotion7 "$DATA/fer2013" --arch cnn_deep --epochs 60 --patience 
 # Then a second descent: the learning rate restarted at 3e-4 (validation 0.6525 -> 0.6581).
 $PY -m ml train emotion7 "$DATA/fer2013" --init instance/runs/emotion7d --lr 3e-4 --epochs 14 --patience 6 \
     --out instance/runs/emotion7r
-# emotion4 reuses emotion7's learned features under a new 4-class head.
+# emotion4 reuses emotion7's learned features under a new 4-class head, holding out the images emotion7
+# held out (the shipped one was made from the installed emotion7, the same model: --arch from:ml/artifacts/emotion7).
 $PY -m ml train emotion4 "$DATA/fer2013" --arch from:instance/runs/emotion7r --epochs 12 --patience 4 \
     --lr 5e-4 --out instance/runs/emotion4r
 $PY -m ml train digits "$DATA/svhn/crops" --arch cnn --epochs 12 --patience 5 --out instance/runs/digits

@@ -16,6 +16,7 @@ from ml.train import (
     TrainConfig,
     carve_validation,
     checkpoint_callbacks,
+    held_out_rows,
     image_ids,
     split_validation,
 )
@@ -59,6 +60,11 @@ def test_a_model_on_another_models_features_holds_out_what_that_model_held_out(t
     for config in (TrainConfig(arch="cnn_tiny"), TrainConfig(arch=f"from:{source}", init=str(source))):
         assert [list(part) for part in carve_validation(dataset, config)] == [
             list(part) for part in split_validation(dataset.labels, 0.1, 1234)]
+
+
+def test_a_picture_that_occurs_twice_is_not_held_out_by_content():
+    # One copy may be the one the source model trained on.
+    assert held_out_rows(np.array(["a", "b", "b", "c"]), {"a", "b"}).tolist() == [True, False, False, False]
 
 
 def test_litert_matches_keras_on_the_same_batch(trained, folders):
