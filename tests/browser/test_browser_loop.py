@@ -54,6 +54,7 @@ def test_dashboard_draws_every_chart_with_data(app, admin_page, screenshot):
     expect(page.get_by_test_id("model-digits")).to_be_visible()
     page.get_by_test_id("model-digits").get_by_role("link").click()
     expect(page.get_by_test_id("stat-detections")).to_have_text("15")
+    page.wait_for_load_state()  # the text shows while the parser still waits for the chart scripts at the end
     for chart in ("versions", "agreement-day", "agreement-week", "histogram", "confidence", "distribution", "per-class"):
         drawn = page.evaluate("id => { const c = Chart.getChart(id); "
                               "return c ? c.data.datasets.reduce((n, d) => n + d.data.filter(v => v != null).length, 0) : -1; }",
