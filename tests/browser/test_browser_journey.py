@@ -67,6 +67,7 @@ def give_feedback(page, predicted: str) -> str:
     detection.get_by_test_id(f"feedback-{clicked}").click()
     expect(flash).to_have_text(f"Corrected to “{clicked}” for #1.")
 
+    page.wait_for_load_state()  # the new page's text shows before its scripts run, and a key pressed then is lost
     page.keyboard.press(str(EMOTION7.index(typed) + 1))
     expect(flash).to_have_text(f"Corrected to “{typed}” for #1.")
     expect(detection.get_by_test_id("feedback-state")).to_have_text("corrected")
