@@ -27,10 +27,12 @@ from scripts.live_video import headshot  # noqa: E402
 SIZE = (640, 480)
 FACES_PER_SCENE = (1, 1, 1, 2, 3, 5)  # mostly portraits, some groups
 CONFIGS = [  # (cascade, checking cascade, max side, scale step, neighbours, the checker's neighbours)
+    (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.2, 1, 2),
+    (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.15, 1, 2),
     (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.15, 2, 2),
     (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.1, 4, 1),
-    (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.15, 1, 3),
-    (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.2, 1, 2),
+    (faces.CASCADE, faces.CHECK_CASCADE, 320, 1.2, 2, 2),
+    (faces.CASCADE, faces.CHECK_CASCADE, 288, 1.15, 1, 2),
     (faces.CASCADE, None, 320, 1.1, 4, 0),
     ("haarcascade_frontalface_default.xml", None, 320, 1.1, 5, 0),
     ("haarcascade_frontalface_alt2.xml", None, 320, 1.1, 5, 0),

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from ml.faces import MIN_SIZE, Box, cascade_pair, find_faces, iou, padded, search
+from ml.faces import MIN_SIZE, Box, cascade_pair, distinct, find_faces, iou, padded, search
 
 # Whole frames are searched at most this large: faces from 32 px up in a 640 px frame, for 40% less CPU than at
 # full size (smaller faces hold too few pixels for an expression anyway).
@@ -59,7 +59,7 @@ class FaceTracker:
             found = [box for face in self._faces for box in self._near(gray, face)]
             if len(found) < len(self._faces) or self._since_full >= self.full_every:
                 self._search_in_background(gray, scale)
-        self._faces = _distinct(found)
+        self._faces = distinct(found)  # two known faces close together can both find the same face
         return [padded(box, gray.shape[1], gray.shape[0]) for box in sorted(self._faces)]
 
     def settle(self, timeout: float | None = None) -> None:
@@ -89,7 +89,7 @@ class FaceTracker:
         done, self._pending = self._pending, None
         if done.exception() is None:
             # Newcomers join the known faces; this frame's search near them confirms where they are now.
-            self._faces = _distinct(self._faces + done.result())
+            self._faces = distinct(self._faces + done.result())
 
 
 @functools.lru_cache(maxsize=1)
@@ -102,12 +102,3 @@ def _searcher() -> ThreadPoolExecutor:
 
 def _search_whole(gray: np.ndarray, scale: float) -> list[Box]:
     return find_faces(*_worker.cascades, gray, scale)
-
-
-def _distinct(boxes: list[Box]) -> list[Box]:
-    # Two known faces close together can both find the same face in their windows: keep it once.
-    kept: list[Box] = []
-    for box in boxes:
-        if all(iou(box, other) < 0.3 for other in kept):
-            kept.append(box)
-    return kept

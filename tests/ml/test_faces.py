@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.faces import CHECK_CASCADE, FaceDetector, face_cascade, find_faces, iou, search
+from ml.faces import CHECK_CASCADE, FaceDetector, distinct, face_cascade, find_faces, iou, search
 from ml.serving import Classifier, classify
 
 
@@ -63,6 +63,14 @@ def test_the_checking_cascade_keeps_the_face_and_drops_a_find_on_texture():
     face, texture = (100, 100, 200, 200), (500, 100, 200, 200)
     assert find_faces(FixedCascade([face, texture]), face_cascade(CHECK_CASCADE), photo) == [face]
     assert find_faces(FixedCascade([face, texture]), None, photo) == [face, texture]  # no checker: all kept
+
+
+def test_a_second_box_mostly_inside_a_larger_one_is_the_same_face():
+    face = (100, 100, 200, 200)
+    inner, shifted, neighbour = (150, 150, 120, 120), (180, 100, 200, 200), (260, 100, 200, 200)
+    assert find_faces(FixedCascade([inner, face]), None, np.zeros((500, 600), np.uint8)) == [face]  # larger first
+    assert distinct([face, shifted]) == [face]  # 60% of it is the kept face's
+    assert distinct([face, neighbour]) == [face, neighbour]  # 20%: two faces side by side
 
 
 def test_iou_of_boxes():
