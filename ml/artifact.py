@@ -16,8 +16,7 @@ LITE_FILE = "model.tflite"
 EXPORT = "LiteRT flatbuffer: int8 weights (dynamic-range quantization), float32 activations"
 METADATA_FILE = "metadata.json"
 # The images training held out, one content id a line (ml.train.image_ids): `ml calibrate` refits on them (on
-# those that occur once in the data, as training now holds out: ml.train.held_out_rows), and a model on this
-# one's features holds them out.
+# those that occur once in the data: ml.train.held_out_rows), and a model on this one's features holds them out.
 VALIDATION_FILE = "validation.txt"
 PREPROCESSING = ("ml.preprocess.prepare: EXIF orientation, convert to {mode} (alpha over white, "
                  "16-bit rescaled), bilinear resize to {size}x{size}, uint8; the model scales to [0, 1]")

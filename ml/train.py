@@ -53,34 +53,26 @@ def image_ids(images: np.ndarray) -> np.ndarray:
     return np.array([hashlib.blake2b(image.tobytes(), digest_size=8).hexdigest() for image in images])
 
 
-def occurs_once(ids: np.ndarray) -> np.ndarray:
-    """A mask of the rows whose picture occurs only once in the data (FER-2013 has 1,273 groups of copies)."""
-    _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
-    return counts[inverse] == 1
-
-
 def held_out_rows(ids: np.ndarray, held_out: set[str]) -> np.ndarray:
-    """A mask of the rows whose image is in `held_out` and occurs once: another copy may have been trained on."""
-    return np.isin(ids, list(held_out)) & occurs_once(ids)
+    """A mask of the rows whose image is in `held_out`, leaving out pictures that occur more than once in the
+    data (FER-2013 has 1,273 such groups): another copy may have been trained on."""
+    _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    return np.isin(ids, list(held_out)) & (counts[inverse] == 1)
 
 
 def carve_validation(data: Dataset, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation rows. A model built on another artifact's features (`from:`) holds out what that
     artifact held out, in each class it held images out of: the features were fitted to everything else
     (emotion4 from emotion7 would otherwise validate on 90% images emotion7 trained on). Other classes, and
-    every other model, get the stratified split of `split_validation`. A picture that occurs more than once is
-    never held out, so no copy of a validation image is trained on (and `python -m ml calibrate` refits on the
-    same rows)."""
-    _, val_idx = split_validation(data.labels, config.val_fraction, config.seed)
-    ids = image_ids(data.images)
-    val = np.isin(np.arange(len(data)), val_idx)
+    every other model, get the stratified split of `split_validation`."""
+    train_idx, val_idx = split_validation(data.labels, config.val_fraction, config.seed)
     source = config.arch.removeprefix("from:") if config.arch.startswith("from:") and not config.init else None
     held_out = artifact.validation_ids(source) if source else None
-    if held_out:
-        seen = held_out_rows(ids, held_out)
-        covered = np.isin(data.labels, np.unique(data.labels[seen]))
-        val = seen | (~covered & val)
-    val &= occurs_once(ids)
+    if not held_out:
+        return train_idx, val_idx
+    seen = held_out_rows(image_ids(data.images), held_out)
+    covered = np.isin(data.labels, np.unique(data.labels[seen]))
+    val = seen | (~covered & np.isin(np.arange(len(data)), val_idx))
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 

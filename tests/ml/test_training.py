@@ -67,15 +67,6 @@ def test_a_picture_that_occurs_twice_is_not_held_out_by_content():
     assert held_out_rows(np.array(["a", "b", "b", "c"]), {"a", "b"}).tolist() == [True, False, False, False]
 
 
-def test_a_picture_that_occurs_twice_is_never_in_validation(folders):
-    dataset = load(folders, get("emotion4"), "train")
-    _, default_val = split_validation(dataset.labels, 0.1, 1234)
-    copied, source = default_val[0], next(i for i in range(len(dataset)) if i not in default_val)
-    dataset.images[source] = dataset.images[copied]  # the same picture, once in each part of the usual split
-    train_idx, val_idx = carve_validation(dataset, TrainConfig(arch="cnn_tiny"))
-    assert list(val_idx) == list(default_val[1:]) and {copied, source} <= set(train_idx)
-
-
 def test_litert_matches_keras_on_the_same_batch(trained, folders):
     batch = load(folders, get("emotion4"), "test").images
     keras_probs = artifact.load_keras(trained).predict(batch.astype(np.float32), verbose=0)
