@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def start_server(work: Path, models_dir: Path) -> tuple[subprocess.Popen, int, d
 
 def post_photo(port: int, headers: dict, photo: bytes) -> int:
     """POST one photo to the API as multipart on this thread's kept-alive connection; the status code."""
-    boundary = "benchboundary"
+    boundary = uuid.uuid4().hex  # a new one each time, as browsers and HTTP libraries send
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"recognizers\"\r\n\r\nemotion7\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n"
             f"Content-Type: image/jpeg\r\n\r\n").encode() + photo + f"\r\n--{boundary}--\r\n".encode()
