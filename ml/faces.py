@@ -18,13 +18,13 @@ DETECT_MAX_SIDE = 320
 MARGIN = 0.1
 # A fast cascade finds faces and a precise one confirms each, looking only around it. Chosen with
 # scripts/bench_faces.py (FER-2013 faces pasted into street photos): OpenCV's LBP frontal-face cascade searches
-# in half the CPU of the Haar alt2 cascade for nearly as many faces, with three times the false alarms; alt2
-# confirming its finds removes them for ~1 ms a face (a Haar search costs ~0.2 ms per scale however small its
-# image, so the check looks at few scales). As the checker rejects what is not a face, the finder can be loose
-# and coarse: minNeighbors 1 on scales 20% apart. Most of the false alarms left were a second box on a face
-# that was already found, which `distinct` drops. On three sets of 300 photos, against 2 neighbours on 15% steps
-# without it: recall 0.558/0.567/0.565 -> 0.569/0.590/0.565, false alarms 4/3/5 -> 5/4/1, 17% less CPU, 20% on
-# the headshot. (15% steps would find 0.599/0.610/0.615 for 3% more CPU than before: 24% more than these.)
+# in a quarter to a half of the CPU of the Haar alt2 cascade (by machine) for nearly as many faces, with more
+# false alarms; alt2 confirming its finds removes them for ~1 ms a face (a Haar search costs ~0.2 ms per scale
+# however small its image, so the check looks at few scales). As the checker rejects what is not a face, the
+# finder can be loose and coarse: minNeighbors 1 on scales 20% apart. Most of the false alarms left were a
+# second box on a face that was already found, which `distinct` drops. On three sets of 300 photos, against 2
+# neighbours on 15% steps without it: recall 0.558/0.567/0.565 -> 0.569/0.590/0.565, false alarms 4/3/5 ->
+# 5/4/1, 17% less CPU, 20% on the headshot. (15% steps would find 0.599/0.610/0.615 for 24% more CPU.)
 CASCADE = Path(__file__).resolve().parent / "cascades" / "lbpcascade_frontalface.xml"
 SCALE_STEP = 1.2
 NEIGHBOURS = 1
