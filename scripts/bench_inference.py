@@ -171,7 +171,8 @@ def cpu_steal() -> int:
 
 def api_throughput(models_dir: Path, photos: dict[str, bytes], requests: int, rounds: int) -> tuple[dict, list]:
     """For each photo: images/s of each round from 8 concurrent clients, the status codes, the workers' CPU ms per
-    image and the share of CPU time stolen by other guests of the host meanwhile; then the workers' RSS."""
+    image, each worker's share of it and the share of CPU time stolen by other guests of the host meanwhile;
+    then the workers' RSS."""
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as work:
         server, port, headers = start_server(Path(work), models_dir)
         try:
@@ -180,15 +181,18 @@ def api_throughput(models_dir: Path, photos: dict[str, bytes], requests: int, ro
             with ThreadPoolExecutor(CLIENTS) as pool:
                 for name, photo in photos.items():
                     post_many(pool, 4 * CLIENTS, port, headers, photo)  # warm up
-                    cpu_before, steal_before, started = sum(map(cpu_seconds, workers)), cpu_steal(), time.perf_counter()
+                    cpu_before = list(map(cpu_seconds, workers))
+                    steal_before, started = cpu_steal(), time.perf_counter()
                     rates, codes = [], []
                     for _ in range(rounds):
                         round_started = time.perf_counter()
                         codes += post_many(pool, requests, port, headers, photo)
                         rates.append(requests / (time.perf_counter() - round_started))
                     ticks = (time.perf_counter() - started) * os.sysconf("SC_CLK_TCK") * len(os.sched_getaffinity(0))
-                    results[name] = {"rates": rates, "codes": codes,
-                                     "cpu_ms": (sum(map(cpu_seconds, workers)) - cpu_before) / len(codes) * 1000,
+                    # Kept-alive connections stay with the worker that accepted them, so the split can be uneven.
+                    used = [cpu_seconds(pid) - before for pid, before in zip(workers, cpu_before)]
+                    results[name] = {"rates": rates, "codes": codes, "cpu_ms": sum(used) / len(codes) * 1000,
+                                     "shares": [u / sum(used) for u in used],
                                      "steal": (cpu_steal() - steal_before) / ticks}
             return results, [rss_mb(pid) for pid in workers]
         finally:
@@ -244,7 +248,8 @@ def main() -> None:
         rate = float(np.median(result["rates"]))
         print(f"  {name:<36} {', '.join(f'{r:.1f}' for r in result['rates'])} images/s, median {rate:.1f}, "
               f"{errors} errors (target >= 100/s)  {verdict(rate >= 100 and errors == 0)}")
-        print(f"  {'':<36} web workers' CPU per image {result['cpu_ms']:.1f} ms; "
+        print(f"  {'':<36} web workers' CPU per image {result['cpu_ms']:.1f} ms "
+              f"({' / '.join(f'{share:.0%}' for share in result['shares'])} by worker); "
               f"CPU stolen by other guests of the host meanwhile {result['steal']:.1%}")
     print(f"web worker RSS after warm requests: {', '.join(f'{mb:.0f} MB' for mb in rss)} "
           f"(gunicorn --workers 2 --threads 4, as in the Procfile; target <= 150 MB)  {verdict(max(rss) <= 150)}")
