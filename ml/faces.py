@@ -109,10 +109,11 @@ def find_faces(finder, checker, gray: np.ndarray, scale: float = 1.0, check_neig
 
 
 def distinct(boxes: list[Box]) -> list[Box]:
-    """`boxes` without any that lies more than half inside one kept before it: one box per face, the first."""
+    """One box per face, the first: `boxes` without any that shares more than half of the smaller one's area
+    with a box kept before it."""
     kept: list[Box] = []
     for box in boxes:
-        if all(overlap(box, other) <= 0.5 * box[2] * box[3] for other in kept):
+        if all(overlap(box, other) <= 0.5 * min(box[2] * box[3], other[2] * other[3]) for other in kept):
             kept.append(box)
     return kept
 

@@ -70,6 +70,7 @@ def test_a_second_box_mostly_inside_a_larger_one_is_the_same_face():
     inner, shifted, neighbour = (150, 150, 120, 120), (180, 100, 200, 200), (260, 100, 200, 200)
     assert find_faces(FixedCascade([inner, face]), None, np.zeros((500, 600), np.uint8)) == [face]  # larger first
     assert distinct([face, shifted]) == [face]  # 60% of it is the kept face's
+    assert distinct([inner, face]) == [inner]  # a larger box around a kept one is the same face too
     assert distinct([face, neighbour]) == [face, neighbour]  # 20%: two faces side by side
 
 
