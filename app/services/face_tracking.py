@@ -26,7 +26,7 @@ NEAR_FACE = 64  # px: a window around a known face is shrunk until the face is a
 NEAR = 0.25
 SIZE_RANGE = (0.85, 1.2)
 # No checker confirms a near find, so the finder stays as firm as it was before the photo search loosened it,
-# and that narrow size range holds only two or three of the photo search's 15% steps: finer ones keep every face.
+# and that narrow size range holds at most two of the photo search's 20% steps: finer ones keep every face.
 NEAR_STEP = 1.1
 NEAR_NEIGHBOURS = 4
 
