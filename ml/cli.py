@@ -18,21 +18,35 @@ def _train(args) -> int:
 
     threads_from_env()
     recognizer = recognizers.get(args.recognizer)
-    dataset = data.load(args.data, recognizer, args.split)
-    print(f"{recognizer.name}: {len(dataset)} training images from {args.data} [{args.split}] "
+    dataset = data.load_many(args.data, recognizer, args.split)
+    print(f"{recognizer.name}: {len(dataset)} training images from {dataset.source} [{args.split}] "
           f"{dataset.counts()}" + (f"; skipped classes {dataset.skipped}" if dataset.skipped else ""))
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, patience=args.patience, class_weight=args.class_weight,
-                         seed=args.seed, weights=args.weights, init=args.init)
+                         seed=args.seed, weights=args.weights, init=args.init, optimizer=args.optimizer,
+                         schedule=args.schedule, warmup_epochs=args.warmup, weight_decay=args.weight_decay,
+                         augment=args.augment, label_smoothing=args.label_smoothing)
     out = train(recognizer, dataset, args.out or Path("instance/runs") / recognizer.name, config,
                 extra_metadata={"command": "python -m ml " + shlex.join(args.argv)})
     print(f"artifact written to {out}")
     return 0
 
 
+def _detector(args):
+    from ml.faces import FaceDetector  # noqa: PLC0415
+
+    return FaceDetector(args.detect_side, args.score_threshold)
+
+
 def _evaluate(args) -> int:
     from ml.evaluate import evaluate_artifact  # noqa: PLC0415
 
+    if args.model == "faces":
+        from ml.face_eval import evaluate_faces  # noqa: PLC0415
+
+        report = evaluate_faces(args.data, _detector(args))
+        print(json.dumps(report) if args.json else json.dumps(report, indent=2))
+        return 0
     report = evaluate_artifact(args.model, args.data, args.split, args.out, save=args.save)
     if args.json:
         print(json.dumps({k: v for k, v in report.items() if k != "confusion"}))
@@ -129,6 +143,37 @@ def _predict(args) -> int:
     return 2 if failed else 0
 
 
+def _faces(args) -> int:
+    from ml.preprocess import ImageError, open_image  # noqa: PLC0415
+
+    detector, failed = _detector(args), 0
+    for path in args.photos:
+        try:
+            image = open_image(path)
+        except ImageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        found = detector.detect(image)
+        if args.json:
+            print(json.dumps({"image": path, "width": image.width, "height": image.height, "faces": [
+                {"box": list(f.box), "score": f.score, "landmarks": [list(p) for p in f.landmarks]} for f in found]}))
+            continue
+        print(f"{path} ({image.width}x{image.height}): {len(found)} face(s)")
+        for f in found:
+            print(f"  box {list(f.box)} score {f.score:.3f}")
+    return 2 if failed else 0
+
+
+def _detector_options(command: argparse.ArgumentParser) -> None:
+    from ml import faces  # noqa: PLC0415 - cheap: OpenCV loads only when a detector is made
+
+    command.add_argument("--detect-side", type=int, default=faces.DETECT_SIDE,
+                         help=f"long side the photo is searched at (default {faces.DETECT_SIDE})")
+    command.add_argument("--score-threshold", type=float, default=faces.SCORE_THRESHOLD,
+                         help=f"least detector score of a face (default {faces.SCORE_THRESHOLD})")
+
+
 def _training_options(command: argparse.ArgumentParser, epochs: int, patience: int) -> None:
     command.add_argument("--epochs", type=int, default=epochs)
     command.add_argument("--patience", type=int, default=patience)
@@ -144,24 +189,42 @@ def parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a recognizer and write a model artifact")
     t.add_argument("recognizer", choices=list(recognizers.RECOGNIZERS))
-    t.add_argument("data", help="dataset: class folders, FER-2013 CSV, SVHN .mat/.h5, digitStruct")
+    t.add_argument("data", nargs="+", help="datasets, trained on together: class folders, FER-2013 CSV, SVHN "
+                                           ".mat/.h5, digitStruct or a box CSV")
     t.add_argument("--split", default="train", help="split to train on (default: train)")
     t.add_argument("--arch", default="cnn", help="architecture (see `python -m ml compare --help`)")
     _training_options(t, epochs=30, patience=8)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--class-weight", default="sqrt", choices=["none", "balanced", "sqrt"])
+    t.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="sgd: Nesterov momentum 0.9")
+    t.add_argument("--schedule", default="plateau", choices=["plateau", "cosine"],
+                   help="plateau: halve the LR on plateaus and stop early; cosine: decay to zero over --epochs")
+    t.add_argument("--warmup", type=int, default=0, help="epochs of linear warm-up before the cosine")
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--label-smoothing", type=float, default=0.1)
+    t.add_argument("--augment", default="basic", choices=["basic", "strong"],
+                   help="strong: larger shifts, scale and rotation, brightness, random erasing (long schedules)")
     t.add_argument("--init", help="artifact directory to fine-tune from")
     t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
     t.set_defaults(func=_train)
 
-    e = sub.add_parser("evaluate", help="evaluate a model artifact on a dataset split")
-    e.add_argument("model", help="recognizer name (its shipped model) or artifact directory")
+    e = sub.add_parser("evaluate", help="evaluate a model artifact on a dataset split, or the face detector")
+    e.add_argument("model", help="recognizer name (its shipped model), artifact directory, or 'faces': the face "
+                                 "detector on a folder of photos with face boxes (the faces_real layout)")
     e.add_argument("data")
     e.add_argument("--split", default="test")
     e.add_argument("--out", help="folder for the confusion-matrix PNG (default: the artifact's)")
     e.add_argument("--save", action="store_true", help="record the figures in the artifact's metadata")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    _detector_options(e)
     e.set_defaults(func=_evaluate)
+
+    f = sub.add_parser("faces", help="find the faces in photos: box [x, y, w, h] in the photo's pixels (after EXIF "
+                                     "orientation), score and five landmarks")
+    f.add_argument("photos", nargs="+")
+    f.add_argument("--json", action="store_true", help="print one JSON object per photo")
+    _detector_options(f)
+    f.set_defaults(func=_faces)
 
     k = sub.add_parser("calibrate", help="fit a model's temperature on the validation split training carved")
     k.add_argument("model", help="recognizer name (its shipped model) or artifact directory")

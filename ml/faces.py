@@ -1,43 +1,35 @@
-"""Face detection with an OpenCV LBP cascade (shipped in ml/cascades, so it runs offline)."""
+"""Face detection with YuNet, a small CNN run by OpenCV's FaceDetectorYN (the model ships in ml/yunet), and the
+one face crop that serving, user-drawn faces and training data share."""
 from __future__ import annotations
 
 import functools
+import math
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-# Images this small are already face crops (FER-2013 is 48×48): classify them whole.
+from ml.preprocess import to_mode
+
+MODEL = Path(__file__).resolve().parent / "yunet" / "face_detection_yunet_2023mar.onnx"
+# Images this small are already face crops (FER-2013 is 48×48, RAF-DB 100×100): classify them whole.
 CROP_MAX_SIDE = 128
-# Detection runs on a copy at most this large: cascade time grows with pixels. At 320 px a 640×480 photo costs a
-# quarter of the full-size search, and faces down to 24/320 = 7.5% of the long side are found (a headshot's
-# face is 30-60%); group photos with smaller faces need a larger side (the app's FACE_DETECT_SIDE).
-DETECT_MAX_SIDE = 320
-# FER-2013 crops show a little forehead and chin beyond the cascade's tight box.
-MARGIN = 0.1
-# A fast cascade finds faces and a precise one confirms each, looking only around it. Chosen with
-# scripts/bench_faces.py (FER-2013 faces pasted into street photos): OpenCV's LBP frontal-face cascade searches
-# in a quarter to a half of the CPU of the Haar alt2 cascade (by machine) for nearly as many faces, with more
-# false alarms; alt2 confirming its finds removes them for ~1 ms a face (a Haar search costs ~0.2 ms per scale
-# however small its image, so the check looks at few scales). As the checker rejects what is not a face, the
-# finder can be loose and coarse: minNeighbors 1 on scales 20% apart. Most of the false alarms left were a
-# second box on a face that was already found, which `distinct` drops. On three sets of 300 photos, against 2
-# neighbours on 15% steps without it: recall 0.558/0.567/0.565 -> 0.569/0.590/0.565, false alarms 4/3/5 ->
-# 5/4/1, 17% less CPU, 20% on the headshot. (15% steps would find 0.599/0.610/0.615 for 24% more CPU.)
-CASCADE = Path(__file__).resolve().parent / "cascades" / "lbpcascade_frontalface.xml"
-SCALE_STEP = 1.2
-NEIGHBOURS = 1
-MIN_SIZE = 24  # px at the search scale: the LBP cascade's window
-CHECK_CASCADE = "haarcascade_frontalface_alt2.xml"
-# The checker looks within the box grown by CHECK_GROW of its size on every side, for faces CHECK_SIZES times
-# its size in steps of CHECK_STEP, on a copy shrunk until the box is about CHECK_FACE px.
-CHECK_GROW = 0.25
-CHECK_SIZES = (0.6, 1.3)
-CHECK_STEP = 1.2
-CHECK_FACE = 48
-CHECK_NEIGHBOURS = 2
+# Photos are searched at this long side, larger ones shrunk and smaller ones enlarged (YuNet finds faces from
+# about 10 px, so faces from ~16 px up in a 640 px photo). Chosen with `python -m ml evaluate faces` on
+# faces_real and scripts/bench_faces.py; the figures are in the README.
+DETECT_SIDE = 640
+SCORE_THRESHOLD = 0.8
+NMS_THRESHOLD = 0.3
+# The expression crop: a square on the face box's centre, MARGIN of the box's size added on every side, rotated
+# so the eyes are level; chosen by emotion accuracy on whole-head photos the detector cropped (README).
+MARGIN = 0.15
+CENTRE_DROP = 0.0  # of the box's height: where the crop's centre sits below the box's
 _import_lock = threading.Lock()
+
+Box = tuple[int, int, int, int]
+Point = tuple[float, float]
 
 
 def opencv():
@@ -48,83 +40,88 @@ def opencv():
     return cv2
 
 
-def face_cascade(source: str | Path = CASCADE):
-    """A new cascade from a file, or by name from the Haar cascades that opencv-python-headless ships."""
+@dataclass(frozen=True)
+class Face:
+    """A face: its box (x, y, w, h) in the photo's pixels, the detector's score (None: drawn by a user or the
+    whole image) and YuNet's five landmarks (right eye, left eye, nose tip, right and left mouth corner)."""
+
+    box: Box
+    score: float | None = None
+    landmarks: tuple[Point, ...] = field(default=())
+
+
+class FaceDetector:
+    """Finds faces in a PIL image of any size or mode (EXIF orientation is applied when it is decoded)."""
+
+    def __init__(self, side: int = DETECT_SIDE, score_threshold: float = SCORE_THRESHOLD,
+                 nms_threshold: float = NMS_THRESHOLD):
+        cv2 = opencv()
+        if not MODEL.is_file():
+            raise RuntimeError(f"{MODEL}: the YuNet face detector is missing")
+        self.side, self.score_threshold, self.nms_threshold = side, score_threshold, nms_threshold
+        self._net = cv2.FaceDetectorYN.create(str(MODEL), "", (side, side), score_threshold, nms_threshold, 5000)
+        self._lock = threading.Lock()  # one network, its buffers sized per input: one search at a time
+
+    def find(self, image: Image.Image) -> list[Face]:
+        """Every face to classify, left to right: the whole image when it is already a small crop."""
+        width, height = image.size
+        if max(width, height) <= CROP_MAX_SIDE:
+            return [Face((0, 0, width, height))]
+        return self.detect(image)
+
+    def detect(self, image: Image.Image) -> list[Face]:
+        """Every face the detector finds, left to right, at any image size."""
+        return sorted(self.search(np.asarray(to_mode(image, "RGB"))), key=lambda face: face.box)
+
+    def search(self, rgb: np.ndarray) -> list[Face]:
+        """Faces in an H×W×3 RGB array, searched at `side` px on its long side."""
+        cv2 = opencv()
+        height, width = rgb.shape[:2]
+        scale = self.side / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        # Area averaging keeps the edges when shrinking; enlarging needs interpolation.
+        resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        with self._lock:
+            self._net.setInputSize(size)
+            _, found = self._net.detect(np.ascontiguousarray(resized[..., ::-1]))  # the network takes BGR
+        return [] if found is None else [_face(row, scale, width, height) for row in found]
+
+
+def _face(row: np.ndarray, scale: float, width: int, height: int) -> Face:
+    x, y, w, h = (float(v) / scale for v in row[:4])
+    left, top = max(0, round(x)), max(0, round(y))
+    right, bottom = min(width, round(x + w)), min(height, round(y + h))
+    points = tuple((round(float(row[i]) / scale, 1), round(float(row[i + 1]) / scale, 1)) for i in range(4, 14, 2))
+    return Face((left, top, max(1, right - left), max(1, bottom - top)), round(float(row[14]), 4), points)
+
+
+def crop(image: Image.Image, face: Face, margin: float = MARGIN, drop: float = CENTRE_DROP,
+         align: bool = True) -> Image.Image:
+    """The face's square crop for the expression models: MARGIN wider than its box on every side and, when
+    landmarks are known, turned so the eyes are level; edge pixels repeat where it passes the photo's border. A
+    face that is the whole image is the image."""
+    x, y, w, h = face.box
+    if (x, y, w, h) == (0, 0, image.width, image.height):
+        return image  # the whole image is the face (a crop already)
     cv2 = opencv()
-    path = Path(source) if Path(source).is_file() else Path(cv2.data.haarcascades) / source
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RuntimeError(f"{source}: no face cascade there (opencv-python-headless<5 ships the Haar ones)")
-    return cascade
-
-
-Box = tuple[int, int, int, int]
-
-
-def cascade_pair(cascade: str | Path = CASCADE, check: str | Path | None = CHECK_CASCADE) -> tuple:
-    """A new finder cascade and the cascade that confirms its finds (None: no check), for `find_faces`."""
-    return face_cascade(cascade), face_cascade(check) if check else None
-
-
-def search(cascade, gray: np.ndarray, scale: float = 1.0, min_size: float = MIN_SIZE, max_size: float | None = None,
-           scale_factor: float = SCALE_STEP, min_neighbors: int = NEIGHBOURS) -> list[Box]:
-    """Unpadded cascade boxes (x, y, w, h) in `gray`'s pixels, searched on a copy shrunk by `scale`, for faces
-    from `min_size` up to `max_size` px at that scale. One search for photos and live streams alike."""
-    cv2 = opencv()
-    if scale < 1.0:
-        height, width = gray.shape
-        # Area averaging: a whole-factor shrink (640 -> 320) costs ~0.01 ms and keeps the edges the cascade looks at.
-        gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                          interpolation=cv2.INTER_AREA)
-    smallest = round(min_size)
-    if min(gray.shape) < smallest:
-        return []
-    sizes = {"minSize": (smallest, smallest)}
-    if max_size:
-        sizes["maxSize"] = (round(max_size),) * 2
-    found = cascade.detectMultiScale(cv2.equalizeHist(gray), scaleFactor=scale_factor, minNeighbors=min_neighbors,
-                                     **sizes)
-    return [(round(x / scale), round(y / scale), round(w / scale), round(h / scale))
-            for x, y, w, h in (tuple(map(int, b)) for b in found)]
-
-
-def confirmed(checker, gray: np.ndarray, box: Box, neighbours: int = CHECK_NEIGHBOURS) -> bool:
-    """Whether the `checker` cascade also sees a face around `box` (unpadded, in `gray`'s pixels)."""
-    x, y, w, h = box
-    grow = CHECK_GROW * w
-    left, top = max(0, round(x - grow)), max(0, round(y - grow))
-    window = gray[top:round(y + h + grow), left:round(x + w + grow)]
-    scale = min(1.0, CHECK_FACE / w)
-    return bool(search(checker, window, scale, max(MIN_SIZE, CHECK_SIZES[0] * w * scale), CHECK_SIZES[1] * w * scale,
-                       CHECK_STEP, neighbours))
-
-
-def find_faces(finder, checker, gray: np.ndarray, scale: float = 1.0, check_neighbours: int = CHECK_NEIGHBOURS,
-               **options) -> list[Box]:
-    """The distinct boxes `search(finder, ...)` returns that the checker cascade confirms (all without one)."""
-    found = sorted(search(finder, gray, scale, **options), key=lambda box: box[2], reverse=True)
-    confirmed_boxes = found if checker is None else [box for box in found
-                                                     if confirmed(checker, gray, box, check_neighbours)]
-    return distinct(confirmed_boxes)
-
-
-def distinct(boxes: list[Box]) -> list[Box]:
-    """One box per face, the first: `boxes` without any that shares more than half of the smaller one's area
-    with a box kept before it."""
-    kept: list[Box] = []
-    for box in boxes:
-        if all(overlap(box, other) <= 0.5 * min(box[2] * box[3], other[2] * other[3]) for other in kept):
-            kept.append(box)
-    return kept
-
-
-def padded(box: Box, width: int, height: int) -> Box:
-    """A cascade box grown by MARGIN on every side and clipped to the width×height image it was found in."""
-    x, y, w, h = box
-    pad = MARGIN * w
-    left, top = max(0.0, x - pad), max(0.0, y - pad)
-    right, bottom = min(width, x + w + pad), min(height, y + h + pad)
-    return round(left), round(top), round(right - left), round(bottom - top)
+    side = max(w, h) * (1 + 2 * margin)
+    cx, cy = x + w / 2, y + h / 2 + drop * h
+    angle = 0.0
+    if align and len(face.landmarks) >= 2:
+        (rx, ry), (lx, ly) = face.landmarks[:2]
+        angle = math.degrees(math.atan2(ly - ry, lx - rx))
+    # Only the part of the photo the turned square can reach is converted to an array.
+    reach = side * 0.75
+    left, top = max(0, math.floor(cx - reach)), max(0, math.floor(cy - reach))
+    right, bottom = min(image.width, math.ceil(cx + reach)), min(image.height, math.ceil(cy + reach))
+    if right <= left or bottom <= top:
+        left, top, right, bottom = 0, 0, image.width, image.height
+    region = np.asarray(to_mode(image.crop((left, top, right, bottom)), "RGB"))
+    out = max(1, round(side))
+    matrix = cv2.getRotationMatrix2D((cx - left, cy - top), angle, out / side)
+    matrix[:, 2] += (out / 2 - (cx - left), out / 2 - (cy - top))
+    pixels = cv2.warpAffine(region, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(pixels)
 
 
 def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -140,33 +137,7 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
 
 
-class FaceDetector:
-    """Finds faces in a PIL image and returns boxes (x, y, w, h) in the image's own pixels."""
-
-    def __init__(self, max_side: int = DETECT_MAX_SIDE, scale_factor: float = SCALE_STEP,
-                 min_neighbors: int = NEIGHBOURS, cascade: str | Path = CASCADE,
-                 check: str | Path | None = CHECK_CASCADE, check_neighbours: int = CHECK_NEIGHBOURS):
-        self._cascade, self._checker = cascade_pair(cascade, check)
-        # A cascade keeps per-search buffers, so two threads must not search with it at once; one pair per
-        # thread would cost ~5 MB each, and OpenCV already spreads one search over the cores.
-        self._lock = threading.Lock()
-        self.max_side, self.scale_factor, self.min_neighbors = max_side, scale_factor, min_neighbors
-        self.check_neighbours = check_neighbours
-
-    def find(self, image: Image.Image) -> list[Box]:
-        """Boxes of every face, left to right; the whole image when it is already a small crop."""
-        width, height = image.size
-        if max(width, height) <= CROP_MAX_SIDE:
-            return [(0, 0, width, height)]
-        gray = np.asarray(image.convert("L"), dtype=np.uint8)
-        with self._lock:
-            found = find_faces(self._cascade, self._checker, gray, min(1.0, self.max_side / max(width, height)),
-                               self.check_neighbours, scale_factor=self.scale_factor,
-                               min_neighbors=self.min_neighbors)
-        return [padded(box, width, height) for box in sorted(found)]
-
-
 @functools.lru_cache(maxsize=4)
-def default_detector(max_side: int = DETECT_MAX_SIDE) -> FaceDetector:
+def default_detector(side: int = DETECT_SIDE) -> FaceDetector:
     """One detector per process and detection size, made on first use (after any fork)."""
-    return FaceDetector(max_side)
+    return FaceDetector(side)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.data import DataFormatError, Dataset, Sample, to_dataset
+from ml.data import DataFormatError, Dataset, Sample, combine, to_dataset  # noqa: F401 - combine: callers' API
 from ml.data.folders import IMAGE_SUFFIXES
 from ml.preprocess import ImageError, open_image
 from ml.recognizers import Recognizer
@@ -69,18 +69,6 @@ def feedback_dataset(examples: list[Example], recognizer: Recognizer, split: str
     if unreadable:
         data.skipped["unreadable"] = unreadable
     return data
-
-
-def combine(parts: list[Dataset], source: str, repeats: list[int] | None = None) -> Dataset:
-    """Concatenate datasets of one recognizer; `repeats` oversamples parts (small feedback sets weigh more)."""
-    repeats = repeats or [1] * len(parts)
-    chosen = [(p, r) for p, r in zip(parts, repeats) if len(p) and r]
-    if not chosen:
-        return parts[0].subset(np.arange(0))
-    images = np.concatenate([np.repeat(p.images, r, axis=0) if r > 1 else p.images for p, r in chosen])
-    labels = np.concatenate([np.repeat(p.labels, r) if r > 1 else p.labels for p, r in chosen])
-    keys = [k for p, r in chosen for k in p.keys for _ in range(r)]
-    return Dataset(images, labels, parts[0].classes, keys, source, "train")
 
 
 def manifest(parts: dict[str, Dataset]) -> tuple[dict, str]:

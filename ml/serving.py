@@ -87,8 +87,9 @@ def classify(classifier: Classifier, image, face_detector=None) -> list[Detectio
     if recognizer.faces:
         from ml import faces  # noqa: PLC0415
 
-        boxes = (face_detector or faces.default_detector()).find(image)
-        crops = [prepare(image.crop((x, y, x + w, y + h)), recognizer) for x, y, w, h in boxes]
+        found = (face_detector or faces.default_detector()).find(image)
+        boxes = [face.box for face in found]
+        crops = [prepare(faces.crop(image, face), recognizer) for face in found]
     else:
         boxes = [(0, 0, image.width, image.height)]
         crops = [prepare(image, recognizer)]

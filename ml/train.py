@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -34,6 +35,11 @@ class TrainConfig:
     seed: int = 1234
     weights: str | None = None  # weights file for transfer:<backbone>
     init: str | None = None  # artifact to fine-tune from (same recognizer), e.g. the champion
+    optimizer: str = "adam"  # adam | sgd (Nesterov momentum 0.9)
+    schedule: str = "plateau"  # plateau (halve on plateaus, stop early) | cosine (to zero over `epochs`)
+    warmup_epochs: int = 0  # linear warm-up to `learning_rate` before the cosine
+    weight_decay: float = 0.0  # decoupled weight decay
+    augment: str = "basic"  # ml.augment.for_recipe: basic | strong
 
 
 def split_validation(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,49 +95,83 @@ def class_weights(labels: np.ndarray, n_classes: int, how: str) -> dict[int, flo
     return {i: float(w) for i, w in enumerate(weights)}
 
 
-def augmenter(recognizer: Recognizer):
-    """Random geometric and photometric changes that keep the label (never flip digits)."""
-    import keras  # noqa: PLC0415
-    from keras import layers
-
-    steps = [layers.RandomFlip("horizontal")] if recognizer.flip else []
-    steps += [layers.RandomRotation(0.05 if recognizer.flip else 0.04, fill_mode="nearest"),
-              layers.RandomTranslation(0.1, 0.1, fill_mode="nearest"),
-              layers.RandomZoom((-0.1, 0.15), fill_mode="nearest"),
-              layers.RandomContrast(0.3)]
-    return keras.Sequential(steps, name="augment")
+def learning_rate_at(epoch: int, config: TrainConfig) -> float:
+    """The cosine schedule's learning rate for an epoch (0-based): a function of the epoch alone, so a resumed run
+    continues it exactly."""
+    if epoch < config.warmup_epochs:
+        return config.learning_rate * (epoch + 1) / (config.warmup_epochs + 1)
+    span = max(1, config.epochs - config.warmup_epochs)
+    return 0.5 * config.learning_rate * (1 + math.cos(math.pi * (epoch - config.warmup_epochs) / span))
 
 
-def _pipeline(images, onehot, batch_size: int, shuffle_seed: int | None, augment=None):
+class EpochData:
+    """Training batches for one epoch at a time, shuffled and augmented as a function of (seed, epoch): set
+    `epoch` before each epoch's iterator is made (Keras makes a new one every epoch)."""
+
+    def __init__(self, images: np.ndarray, onehot: np.ndarray, batch_size: int, seed: int, augmentation):
+        import tensorflow as tf  # noqa: PLC0415
+
+        from ml.augment import augment_batch  # noqa: PLC0415
+
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        n = len(images)
+        pixels, targets = tf.constant(images), tf.constant(onehot)
+
+        def batches(_):
+            epoch = self.epoch.value()
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([tf.constant(seed, tf.int64), epoch])))
+            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).enumerate().map(
+                lambda step, rows: (tf.cast(tf.gather(pixels, rows), tf.float32), tf.gather(targets, rows),
+                                    tf.stack([epoch * 1_000_003 + step, tf.constant(seed, tf.int64)])))
+
+        def augmented(x, y, batch_seed):
+            return augment_batch(tf, x, augmentation, batch_seed), y
+
+        steps = -(-n // batch_size)  # flat_map hides the length from Keras, which then warns at each epoch's end
+        self.dataset = (tf.data.Dataset.range(1).flat_map(batches).apply(tf.data.experimental.assert_cardinality(steps))
+                        .map(augmented, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+
+    def callback(self):
+        """The Keras callback that moves the data to each epoch as it begins."""
+        import keras  # noqa: PLC0415
+
+        return keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: self.epoch.assign(epoch))
+
+
+def _pipeline(images, onehot, batch_size: int):
     import tensorflow as tf  # noqa: PLC0415
 
     data = tf.data.Dataset.from_tensor_slices((images, onehot))
-    if shuffle_seed is not None:
-        data = data.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
-    if augment is not None:
-        # Augmenting 0..255 floats; clip back because contrast can overshoot.
-        data = data.map(lambda x, y: (tf.clip_by_value(augment(x, training=True), 0, 255), y),
-                        num_parallel_calls=tf.data.AUTOTUNE)
-    return data.prefetch(tf.data.AUTOTUNE)
+    return data.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(tf.data.AUTOTUNE)
 
 
-def _progress_callback(progress: Progress | None, epochs: int):
+def _progress_callback(progress: Progress | None, epochs: int, monitor: str, best: float | None):
     import keras  # noqa: PLC0415
 
     class Report(keras.callbacks.Callback):
-        """Reports epoch, percent done and ETA after each epoch (the web page's live progress)."""
+        """After each epoch: epoch, percent done, ETA and the best validation score so far, to `progress` (the web
+        page's live progress) or else as one line on stderr (Keras' own bar shows only the epoch in progress)."""
 
         def on_train_begin(self, logs=None):
-            self.start = time.monotonic()
+            self.start, self.first, self.best = time.monotonic(), None, best
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.first = epoch if self.first is None else self.first  # a resumed run starts past zero
 
         def on_epoch_end(self, epoch, logs=None):
             done = epoch + 1
-            elapsed = time.monotonic() - self.start
+            logs = {k: round(float(v), 4) for k, v in (logs or {}).items()}
+            if monitor in logs and (self.best is None or logs[monitor] > self.best):
+                self.best = logs[monitor]
+            eta = (time.monotonic() - self.start) / (done - self.first) * (epochs - done)
+            report = {"epoch": done, "epochs": epochs, "percent": round(100 * done / epochs, 1),
+                      "eta_s": round(eta, 1), "best": self.best, **logs}
             if progress:
-                progress({"epoch": done, "epochs": epochs, "percent": round(100 * done / epochs, 1),
-                          "eta_s": round(elapsed / done * (epochs - done), 1),
-                          **{k: round(float(v), 4) for k, v in (logs or {}).items()}})
+                progress(report)
+            else:
+                print(f"epoch {done}/{epochs} ({report['percent']}%)  {monitor} {logs.get(monitor)}  best "
+                      f"{self.best}  lr {float(self.model.optimizer.learning_rate):.2e}  ETA "
+                      f"{time.strftime('%H:%M:%S', time.gmtime(eta))}", file=sys.stderr, flush=True)
 
     return Report()
 
@@ -140,24 +180,55 @@ def checkpoint_callbacks(best: Path, monitor: str) -> list:
     """Save the best model, and its score beside it so a resumed run only replaces it with a better one."""
     import keras  # noqa: PLC0415
 
-    score = best.with_suffix(".json")
-    before = json.loads(score.read_text())["best"] if best.exists() and score.exists() else None
     checkpoint = keras.callbacks.ModelCheckpoint(str(best), monitor=monitor, mode="max", save_best_only=True,
-                                                 initial_value_threshold=before)
+                                                 initial_value_threshold=best_so_far(best))
 
     def remember(epoch, logs):
         if checkpoint.best is not None and best.exists():
-            score.write_text(json.dumps({"best": float(checkpoint.best)}))
+            best.with_suffix(".json").write_text(json.dumps({"best": float(checkpoint.best)}))
 
     return [checkpoint, keras.callbacks.LambdaCallback(on_epoch_end=remember)]
 
 
-def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: TrainConfig,
-          progress: Progress | None = None, extra_metadata: dict | None = None) -> Path:
-    """Train on `data` (validation carved from it), save the best model as an artifact in `out_dir`."""
+def best_so_far(best: Path) -> float | None:
+    """The score of the best checkpoint an interrupted run saved, if any."""
+    score = best.with_suffix(".json")
+    return json.loads(score.read_text())["best"] if best.exists() and score.exists() else None
+
+
+def optimizer_for(config: TrainConfig):
+    """The optimizer a config names, with its decoupled weight decay."""
     import keras  # noqa: PLC0415
 
-    from ml import calibration, models  # noqa: PLC0415
+    decay = config.weight_decay or None
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(config.learning_rate, momentum=0.9, nesterov=True, weight_decay=decay)
+    if config.optimizer == "adam":
+        return keras.optimizers.AdamW(config.learning_rate, weight_decay=decay) if decay else \
+            keras.optimizers.Adam(config.learning_rate)
+    raise ValueError(f"optimizer must be adam or sgd, not {config.optimizer!r}")
+
+
+def schedule_callbacks(config: TrainConfig, monitor: str) -> list:
+    """Plateau halving with early stopping, or the cosine schedule run to its end."""
+    import keras  # noqa: PLC0415
+
+    if config.schedule == "cosine":
+        return [keras.callbacks.LearningRateScheduler(lambda epoch, lr: learning_rate_at(epoch, config))]
+    if config.schedule != "plateau":
+        raise ValueError(f"schedule must be plateau or cosine, not {config.schedule!r}")
+    return [keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, mode="max"),
+            keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5,
+                                              patience=max(1, config.patience // 3), min_lr=1e-5)]
+
+
+def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: TrainConfig,
+          progress: Progress | None = None, extra_metadata: dict | None = None) -> Path:
+    """Train on `data` (validation carved from it), save the best model as an artifact in `out_dir`. Rerun with
+    the same arguments after an interruption to resume from the last finished epoch."""
+    import keras  # noqa: PLC0415
+
+    from ml import augment, calibration, models  # noqa: PLC0415
 
     if len(data) < 2:
         raise ValueError("need at least two training images")
@@ -173,28 +244,28 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
         model = artifact.load_keras(config.init)
     else:
         model = models.build(config.arch, recognizer, config.weights)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+    model.compile(optimizer=optimizer_for(config),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])
-    fit_data = _pipeline(data.images[train_idx], onehot[train_idx], config.batch_size, config.seed,
-                         augmenter(recognizer))
+    fit_data = EpochData(data.images[train_idx], onehot[train_idx], config.batch_size, config.seed,
+                         augment.for_recipe(recognizer.flip, config.augment))
     has_val = len(val_idx) > 0
-    val_data = _pipeline(data.images[val_idx], onehot[val_idx], 256, None) if has_val else None
+    val_data = _pipeline(data.images[val_idx], onehot[val_idx], 256) if has_val else None
     monitor = "val_accuracy" if has_val else "accuracy"
     best = work / "best.keras"
     callbacks = [
+        fit_data.callback(),
+        # Weights, optimizer state and the epoch; with the epoch the schedule and the data's randomness resume.
         keras.callbacks.BackupAndRestore(str(work / "resume")),
         *checkpoint_callbacks(best, monitor),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, mode="max"),
-        keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5,
-                                          patience=max(1, config.patience // 3), min_lr=1e-5),
-        _progress_callback(progress, config.epochs),
+        *schedule_callbacks(config, monitor),
+        _progress_callback(progress, config.epochs, monitor, best_so_far(best)),
     ]
     started = time.monotonic()
-    history = model.fit(fit_data, validation_data=val_data, epochs=config.epochs,
+    history = model.fit(fit_data.dataset, validation_data=val_data, epochs=config.epochs,
                         class_weight=class_weights(data.labels[train_idx], n_classes, config.class_weight),
                         callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2,
-                        shuffle=False)  # the pipeline shuffles (seeded); Keras cannot shuffle a tf.data input
+                        shuffle=False)  # EpochData shuffles, seeded by the epoch
     seconds = time.monotonic() - started
     model = keras.models.load_model(best) if best.exists() else model
     artifact.save(model, recognizer, out, architecture=config.arch if not config.init else f"init:{config.init}",

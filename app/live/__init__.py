@@ -13,7 +13,7 @@ DEFAULTS = {
     "LIVE_MAX_BUCKETS": 1440,  # two hours of 5 s buckets; older ones drop off the summary
     "LIVE_MAX_SNAPSHOTS": 120,  # opted-in snapshots, one per bucket: the first ten minutes
     "LIVE_RECENT_FRAMES": 8,  # frames whose faces can still be sent to review
-    "LIVE_FULL_SEARCH_EVERY": 20,  # frames between whole-frame searches for newcomers (in the background)
+    "LIVE_DETECT_SIDE": 480,  # px: frames are searched for faces at this long side (faces from ~12 px at 640)
     "LIVE_MAX_FPS": 15,  # the page sends no faster than this, however fast the server answers
     "LIVE_SESSIONS_PER_PAGE": 20,
 }

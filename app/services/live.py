@@ -17,8 +17,8 @@ from app import imaging
 from app.models import Prediction, User
 from app.models.base import utcnow
 from app.services import classification, predictions
-from app.services.face_tracking import FaceTracker
 from app.services.mood import Bucket, Mood
+from ml import faces
 from ml.preprocess import ImageError
 from ml.recognizers import RECOGNIZERS
 from ml.serving import Detection, classify
@@ -41,14 +41,14 @@ class Limits:
     max_buckets: int
     max_snapshots: int
     recent_frames: int
-    full_search_every: int
+    detect_side: int
 
     @classmethod
     def from_config(cls, config) -> Limits:
         """The limits configured on the app."""
         return cls(config["LIVE_BUCKET_S"], config["LIVE_MAX_FRAME_BYTES"], config["LIVE_MAX_FRAME_PIXELS"],
                    config["LIVE_MAX_BUCKETS"], config["LIVE_MAX_SNAPSHOTS"], config["LIVE_RECENT_FRAMES"],
-                   config["LIVE_FULL_SEARCH_EVERY"])
+                   config["LIVE_DETECT_SIDE"])
 
 
 @dataclass
@@ -96,7 +96,6 @@ class Stream:
         self.started_at: datetime | None = None
         self.last_at: datetime | None = None
         self.session_id: int | None = None  # the saved session this stream updates on the next save
-        self.tracker = FaceTracker(limits.full_search_every)
         self.reviewed: set[tuple[int, int]] = set()  # (frame, face) already sent to review: one click, one record
         self._t0: float | None = None
         self._count = 0
@@ -109,7 +108,7 @@ class Stream:
         image = decode(data, self.limits)
         model = classification.model_for(self.recognizer)
         started = time.monotonic()
-        detections = classify(model.classifier, image, face_detector=self.tracker)
+        detections = classify(model.classifier, image, face_detector=faces.default_detector(self.limits.detect_side))
         duration_ms = (time.monotonic() - started) * 1000
         if self._t0 is None:
             self._t0, self.started_at = started, utcnow()

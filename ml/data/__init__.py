@@ -98,3 +98,29 @@ def to_dataset(samples: list[Sample], recognizer: Recognizer, split: str | None,
 def load(path: str | Path, recognizer: Recognizer, split: str | None = None) -> Dataset:
     """Read `path` and prepare its `split` (all samples when None) for `recognizer`."""
     return to_dataset(read_samples(path), recognizer, split, str(path))
+
+
+
+def combine(parts: list[Dataset], source: str, repeats: list[int] | None = None) -> Dataset:
+    """Concatenate datasets of one recognizer; `repeats` oversamples parts (small feedback sets weigh more)."""
+    repeats = repeats or [1] * len(parts)
+    chosen = [(p, r) for p, r in zip(parts, repeats) if len(p) and r]
+    if not chosen:
+        return parts[0].subset(np.arange(0))
+    images = np.concatenate([np.repeat(p.images, r, axis=0) if r > 1 else p.images for p, r in chosen])
+    labels = np.concatenate([np.repeat(p.labels, r) if r > 1 else p.labels for p, r in chosen])
+    keys = [k for p, r in chosen for k in p.keys for _ in range(r)]
+    skipped: Counter = Counter()
+    for part, _ in chosen:
+        skipped.update(part.skipped)
+    return Dataset(images, labels, parts[0].classes, keys, source, "train", dict(skipped))
+
+
+def load_many(paths: list[str | Path], recognizer: Recognizer, split: str | None = None) -> Dataset:
+    """`load` each path and concatenate them in order (e.g. FER-2013 and RAF-DB for one expression model)."""
+    parts = [load(path, recognizer, split) for path in paths]
+    if len(parts) == 1:
+        return parts[0]
+    data = combine(parts, " + ".join(p.source for p in parts))
+    data.split = split
+    return data

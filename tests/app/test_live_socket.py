@@ -35,7 +35,7 @@ def test_ready_names_the_model_and_a_frame_gets_every_face(live_socket, five_fac
         assert len(first["faces"]) == 5
         for face in first["faces"]:
             x, y, w, h = face["box"]
-            assert 0 <= x < 640 and 0 <= y < 480 and 90 <= w <= 180 and 90 <= h <= 180
+            assert 0 <= x < 640 and 0 <= y < 480 and 60 <= w <= 150 and 60 <= h <= 150
             assert face["label"] in EMOTION7.classes and 0 < face["confidence"] <= 1
         assert first["bucket"] == {"t": 0, "frames": 1, "faces": 5, "peak": 5,
                                    "counts": _counts(first["faces"])}
