@@ -17,6 +17,8 @@ def _train(args) -> int:
     from ml.train import TrainConfig, threads_from_env, train
 
     threads_from_env()
+    if args.recognizer == "numbers":
+        return _train_detector(args)
     recognizer = recognizers.get(args.recognizer)
     dataset = data.load_many(args.data, recognizer, args.split)
     print(f"{recognizer.name}: {len(dataset)} training images from {dataset.source} [{args.split}] "
@@ -32,6 +34,31 @@ def _train(args) -> int:
     return 0
 
 
+def _train_detector(args) -> int:
+    from ml.number_train import DetectorConfig, train_detector  # noqa: PLC0415
+
+    if len(args.data) != 1:
+        raise ValueError("the digit detector trains on one box list (SVHN format 1: labels.csv beside photos/)")
+    data = Path(args.data[0])
+    config = DetectorConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                            warmup_epochs=args.warmup, seed=args.seed)
+    out = train_detector(data / "labels.csv" if data.is_dir() else data,
+                         args.out or Path("instance/runs/digit_detector"), config, args.negatives,
+                         "python -m ml " + shlex.join(args.argv))
+    print(f"artifact written to {out}")
+    return 0
+
+
+def _reader(args):
+    from ml import artifact  # noqa: PLC0415
+    from ml.numbers import NumberReader
+    from ml.recognizers import SHIPPED_DIR
+    from ml.serving import Classifier
+
+    classifier = Classifier(artifact.resolve(args.classifier))
+    return NumberReader(args.detector or SHIPPED_DIR / "digit_detector", classifier)
+
+
 def _detector(args):
     from ml.faces import FaceDetector  # noqa: PLC0415
 
@@ -45,6 +72,12 @@ def _evaluate(args) -> int:
         from ml.face_eval import evaluate_faces  # noqa: PLC0415
 
         report = evaluate_faces(args.data, _detector(args))
+        print(json.dumps(report) if args.json else json.dumps(report, indent=2))
+        return 0
+    if args.model == "numbers":
+        from ml.number_eval import evaluate_numbers  # noqa: PLC0415
+
+        report = evaluate_numbers(args.data, args.split, _reader(args), args.negatives)
         print(json.dumps(report) if args.json else json.dumps(report, indent=2))
         return 0
     report = evaluate_artifact(args.model, args.data, args.split, args.out, save=args.save)
@@ -188,7 +221,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a recognizer and write a model artifact")
-    t.add_argument("recognizer", choices=list(recognizers.RECOGNIZERS))
+    t.add_argument("recognizer", choices=[*recognizers.RECOGNIZERS, "numbers"],
+                   help="a recognizer, or 'numbers': the digit detector of the number reader, from SVHN photos with "
+                        "a box per digit")
     t.add_argument("data", nargs="+", help="datasets, trained on together: class folders, FER-2013 CSV, SVHN "
                                            ".mat/.h5, digitStruct or a box CSV")
     t.add_argument("--split", default="train", help="split to train on (default: train)")
@@ -205,18 +240,23 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", default="basic", choices=["basic", "strong"],
                    help="strong: larger shifts, scale and rotation, brightness, random erasing (long schedules)")
     t.add_argument("--init", help="artifact directory to fine-tune from")
+    t.add_argument("--negatives", help="numbers: a folder of photos without digits (e.g. faces) for 10%% of windows")
     t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
     t.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="evaluate a model artifact on a dataset split, or the face detector")
-    e.add_argument("model", help="recognizer name (its shipped model), artifact directory, or 'faces': the face "
-                                 "detector on a folder of photos with face boxes (the faces_real layout)")
+    e.add_argument("model", help="recognizer name (its shipped model), artifact directory, 'faces': the face "
+                                 "detector on a folder of photos with face boxes (the faces_real layout), or "
+                                 "'numbers': the number reader on SVHN photos (labels.csv and photos/<split>/)")
     e.add_argument("data")
     e.add_argument("--split", default="test")
     e.add_argument("--out", help="folder for the confusion-matrix PNG (default: the artifact's)")
     e.add_argument("--save", action="store_true", help="record the figures in the artifact's metadata")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     _detector_options(e)
+    e.add_argument("--negatives", help="numbers: a folder of photos without digits; reports false_numbers_per_photo")
+    e.add_argument("--detector", help="numbers: the digit detector artifact (default: the shipped one)")
+    e.add_argument("--classifier", default="digits", help="numbers: the digit classifier (default: the shipped one)")
     e.set_defaults(func=_evaluate)
 
     f = sub.add_parser("faces", help="find the faces in photos: box [x, y, w, h] in the photo's pixels (after EXIF "

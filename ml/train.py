@@ -145,7 +145,8 @@ def _pipeline(images, onehot, batch_size: int):
     return data.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(tf.data.AUTOTUNE)
 
 
-def _progress_callback(progress: Progress | None, epochs: int, monitor: str, best: float | None):
+def progress_callback(progress: Progress | None, epochs: int, monitor: str, best: float | None):
+    """The callback that reports each finished epoch (see Report)."""
     import keras  # noqa: PLC0415
 
     class Report(keras.callbacks.Callback):
@@ -259,7 +260,7 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
         keras.callbacks.BackupAndRestore(str(work / "resume")),
         *checkpoint_callbacks(best, monitor),
         *schedule_callbacks(config, monitor),
-        _progress_callback(progress, config.epochs, monitor, best_so_far(best)),
+        progress_callback(progress, config.epochs, monitor, best_so_far(best)),
     ]
     started = time.monotonic()
     history = model.fit(fit_data.dataset, validation_data=val_data, epochs=config.epochs,

@@ -132,3 +132,36 @@ def read_digitstruct(path: Path, handle) -> list[Sample]:
     if not boxes:
         raise DataFormatError(f"{path}: no boxes in digitStruct")
     return _crops(path, boxes)
+
+
+def photo_boxes(path: str | Path, split: str) -> list[tuple[Path, list[tuple[float, float, float, float]], list[str]]]:
+    """Each photo of `split` in a box CSV with its digits' boxes (left, top, width, height) and labels, in the
+    CSV's box order; photos not beside the CSV are skipped with a warning."""
+    path = Path(path)
+    photos: dict[str, list[dict]] = {}
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle, skipinitialspace=True)
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+        if not is_box_header(reader.fieldnames):
+            raise DataFormatError(f"{path}: expected header {','.join(BOX_COLUMNS)}, "
+                                  f"found {','.join(reader.fieldnames)}")
+        for line, row in enumerate(reader, start=2):
+            if (row.get("split") or split_from_name(path)).strip() != split:
+                continue
+            numbers = {k: _number(path, line, row, k) for k in ("label", "left", "top", "width", "height")}
+            photos.setdefault(row["image"].strip(), []).append(numbers)
+    if not photos:
+        raise DataFormatError(f"{path}: no boxes of split {split!r}")
+    found, missing = [], 0
+    for name, boxes in photos.items():
+        photo = _find_photo(path.parent, name, split)
+        if photo is None:
+            missing += 1
+            continue
+        labels = digit_names(np.array([b["label"] for b in boxes], dtype=np.float64), str(path))
+        found.append((photo, [(b["left"], b["top"], b["width"], b["height"]) for b in boxes], labels))
+    if missing:
+        log.warning("%s: skipped %d photos of split %s that are not beside it", path, missing, split)
+    if not found:
+        raise DataFormatError(f"{path}: none of the photos of split {split!r} is beside it")
+    return found

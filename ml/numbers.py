@@ -1,0 +1,179 @@
+"""Reading house numbers: a small fully convolutional detector finds every digit in a photo, the digit classifier
+reads each one, and the digits spell the number (left to right, the top line first).
+
+The detector is CenterNet-like: on a grid of stride 4 it predicts how likely a digit's centre lies in each cell,
+the digit's size and the centre's offset within the cell. It sees the photo on a fixed canvas (`place`), so one
+LiteRT call of one shape serves every photo. Serving imports no TensorFlow.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ml.data.svhn_boxes import crop_digit
+from ml.preprocess import prepare, to_mode
+
+CANVAS = 320  # px: the detector's input is CANVAS×CANVAS RGB
+STRIDE = 4
+# A photo is scaled so its long side is LONG_SIDE, but small photos are enlarged only until their short side is
+# SHORT_SIDE: SVHN photos' digits then stand 20-125 px tall, the range the detector is trained on.
+LONG_SIDE = 320
+SHORT_SIDE = 128
+CROP_MAX_SIDE = 40  # px: an image this small is one digit's crop already (SVHN's crops are 32×32)
+SCORE_THRESHOLD = 0.35  # least centre score of a digit; chosen on the validation photos (README)
+NMS_IOU = 0.4
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit: its box (x, y, w, h) in the photo's pixels, label, the classifier's confidence, the detector's
+    score (None for a crop classified whole or a box a user drew)."""
+
+    box: Box
+    label: str
+    confidence: float
+    score: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict, compare=False)
+    crop: np.ndarray | None = field(default=None, compare=False, repr=False)  # what the classifier saw
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A photo's number: its digits in reading order, the number they spell and one confidence for it all."""
+
+    digits: list[Digit]
+
+    @property
+    def number(self) -> str:
+        """The digits' labels in reading order ('' when no digit was found)."""
+        return "".join(d.label for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """How likely the whole number is right: the product of its digits' confidences (0 for no digit)."""
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+
+
+def detector_scale(width: int, height: int) -> float:
+    """The factor a photo is resized by before the detector sees it (see LONG_SIDE and SHORT_SIDE)."""
+    return min(LONG_SIDE / max(width, height), max(1.0, SHORT_SIDE / min(width, height)))
+
+
+def place(image: Image.Image, scale: float) -> np.ndarray:
+    """The photo resized by `scale` on the detector's CANVAS×CANVAS canvas, top left, the rest its mean colour."""
+    rgb = to_mode(image, "RGB")
+    size = (max(1, min(CANVAS, round(rgb.width * scale))), max(1, min(CANVAS, round(rgb.height * scale))))
+    resized = np.asarray(rgb.resize(size, Image.BILINEAR), np.uint8)
+    canvas = np.empty((CANVAS, CANVAS, 3), np.uint8)
+    canvas[:] = resized.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    canvas[:size[1], :size[0]] = resized
+    return canvas
+
+
+def decode(output: np.ndarray, threshold: float = SCORE_THRESHOLD) -> list[tuple[tuple[float, ...], float]]:
+    """Boxes (x, y, w, h) on the canvas with their scores from one detector output (G×G×5: centre logit, log
+    width, log height, x and y offset): local maxima of the centre score, then overlapping boxes merged."""
+    score = 1 / (1 + np.exp(-output[..., 0]))
+    padded = np.pad(score, 1, constant_values=0)
+    peaks = np.ones_like(score, bool)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if (dy, dx) != (1, 1):
+                peaks &= score >= padded[dy:dy + score.shape[0], dx:dx + score.shape[1]]
+    rows, cols = np.nonzero(peaks & (score >= threshold))
+    order = np.argsort(-score[rows, cols])
+    found = []
+    for r, c in zip(rows[order], cols[order]):
+        w, h = np.exp(output[r, c, 1:3])
+        cx, cy = (c + output[r, c, 3]) * STRIDE, (r + output[r, c, 4]) * STRIDE
+        found.append(((cx - w / 2, cy - h / 2, w, h), float(score[r, c])))
+    return suppress(found)
+
+
+def suppress(found: list[tuple[tuple[float, ...], float]]) -> list[tuple[tuple[float, ...], float]]:
+    """Best-scored first, drop a box that overlaps a kept one by more than NMS_IOU."""
+    from ml.faces import iou  # noqa: PLC0415 - faces imports OpenCV only when used
+
+    kept: list[tuple[tuple[float, ...], float]] = []
+    for box, score in sorted(found, key=lambda item: -item[1]):
+        if all(iou(box, other) <= NMS_IOU for other, _ in kept):
+            kept.append((box, score))
+    return kept
+
+
+def reading_order(boxes: list[Box]) -> list[int]:
+    """Indices of `boxes` in reading order: lines top to bottom (boxes overlapping by half the smaller height
+    share a line), each left to right."""
+    lines: list[list[int]] = []
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i][1] + boxes[i][3] / 2):
+        x, y, w, h = boxes[i]
+        for line in lines:
+            top = np.mean([boxes[j][1] for j in line])
+            height = np.mean([boxes[j][3] for j in line])
+            if min(y + h, top + height) - max(y, top) >= 0.5 * min(h, height):
+                line.append(i)
+                break
+        else:
+            lines.append([i])
+    return [i for line in lines for i in sorted(line, key=lambda i: boxes[i][0])]
+
+
+class NumberReader:
+    """The digit detector (LiteRT) and the digit classifier together: `read(photo)` gives its Reading."""
+
+    def __init__(self, detector_dir: str | Path, classifier, threshold: float | None = None, threads: int | None = 1):
+        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 - heavy, load on demand
+
+        from ml import artifact  # noqa: PLC0415
+
+        self.path = Path(detector_dir)
+        self.metadata = artifact.read_metadata(self.path)
+        self.classifier = classifier
+        self.threshold = threshold if threshold is not None else float(
+            self.metadata.get("score_threshold", SCORE_THRESHOLD))
+        self._interpreter = Interpreter(model_path=str(self.path / artifact.LITE_FILE), num_threads=threads)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()
+
+    def find(self, image: Image.Image) -> list[tuple[Box, float]]:
+        """Every digit's box in the photo's pixels with its detector score, best first."""
+        scale = detector_scale(image.width, image.height)
+        canvas = place(image, scale)
+        with self._lock:
+            self._interpreter.set_tensor(self._input, canvas[None].astype(np.float32))
+            self._interpreter.invoke()
+            output = self._interpreter.get_tensor(self._output)[0]
+        boxes = []
+        for (x, y, w, h), score in decode(output, self.threshold):
+            left, top = max(0, round(x / scale)), max(0, round(y / scale))
+            right, bottom = min(image.width, round((x + w) / scale)), min(image.height, round((y + h) / scale))
+            if right > left and bottom > top:
+                boxes.append(((left, top, right - left, bottom - top), score))
+        return boxes
+
+    def read(self, image: Image.Image) -> Reading:
+        """The number in a photo; a small image is one digit's crop and is read whole."""
+        if max(image.size) <= CROP_MAX_SIDE:
+            return Reading(self.classify(image, [((0, 0, image.width, image.height), None)], whole=True))
+        found = self.find(image)
+        order = reading_order([box for box, _ in found])
+        return Reading(self.classify(image, [found[i] for i in order]))
+
+    def classify(self, image: Image.Image, boxes: list[tuple[Box, float | None]], whole: bool = False) -> list[Digit]:
+        """Read each box (the SVHN format-2 crop: square on its centre, edge padded, 32×32) in one batch."""
+        recognizer = self.classifier.recognizer
+        crops = [prepare(image if whole else crop_digit(image, *box), recognizer) for box, _ in boxes]
+        if not crops:
+            return []
+        probs = self.classifier.predict(np.stack(crops))
+        classes = self.classifier.classes
+        return [Digit(tuple(int(v) for v in box), classes[int(p.argmax())], float(p.max()), score,
+                      {c: float(v) for c, v in zip(classes, p)}, crop)
+                for (box, score), p, crop in zip(boxes, probs, crops)]
