@@ -72,7 +72,7 @@ class Config:
     TRAIN_DATA = {
         "emotion7": os.environ.get("TRAIN_DATA_EMOTION7") or str(DATASETS / "fer2013"),
         "emotion4": os.environ.get("TRAIN_DATA_EMOTION4") or str(DATASETS / "fer2013"),
-        "digits": os.environ.get("TRAIN_DATA_DIGITS") or str(DATASETS / "svhn" / "crops"),
+        "digits": os.environ.get("TRAIN_DATA_DIGITS") or str(DATASETS / "svhn" / "labels.csv"),
     }
     MODEL_CACHE_DIR = os.environ.get("MODEL_CACHE_DIR") or str(INSTANCE / "model-cache")
     RETRAIN_DIR = os.environ.get("RETRAIN_DIR") or str(INSTANCE / "retrain")

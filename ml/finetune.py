@@ -35,10 +35,15 @@ def in_holdout(example_id: int, percent: int) -> bool:
 
 def sample_folder(root: str | Path, split: str, recognizer: Recognizer, per_class: int = 0,
                   seed: int = 1234) -> Dataset:
-    """Up to `per_class` images per class from `<root>/<split>/<class>/` (0: all), the same ones every time."""
-    base = Path(root) / split
+    """Up to `per_class` images per class of a split (0: all), the same ones every time: from class folders
+    `<root>/<split>/<class>/`, or digits cut from photos with a box CSV (SVHN format 1, e.g. svhn/labels.csv)."""
+    root = Path(root)
+    if root.suffix.lower() == ".csv" or (root / "labels.csv").is_file() and not (root / split).is_dir():
+        return _sample_boxes(root if root.suffix.lower() == ".csv" else root / "labels.csv", split, recognizer,
+                             per_class, seed)
+    base = root / split
     if not base.is_dir():
-        raise DataFormatError(f"{base}: no such folder; expected <root>/{split}/<class>/*.png")
+        raise DataFormatError(f"{base}: no such folder; expected <root>/{split}/<class>/*.png or a box CSV")
     rng = np.random.default_rng(seed)
     samples = []
     for name in recognizer.classes:
@@ -54,6 +59,28 @@ def sample_folder(root: str | Path, split: str, recognizer: Recognizer, per_clas
     if not samples:
         raise DataFormatError(f"{base}: no images of any {recognizer.name} class")
     return to_dataset(samples, recognizer, split, str(root))
+
+
+def _sample_boxes(path: Path, split: str, recognizer: Recognizer, per_class: int, seed: int) -> Dataset:
+    """`sample_folder` for a box CSV: the boxes are chosen first, so only their photos are opened."""
+    from ml.data import svhn_boxes  # noqa: PLC0415
+    from ml.data.svhn import digit_names
+
+    if not path.is_file():
+        raise DataFormatError(f"{path}: no such box CSV")
+    boxes = [b for b in svhn_boxes.read_boxes(path) if b["split"] == split]
+    names = digit_names(np.array([b["label"] for b in boxes], dtype=np.float64), str(path)) if boxes else []
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for name in recognizer.classes:
+        rows = [b for b, label in zip(boxes, names) if label == name]
+        if per_class and len(rows) > per_class:
+            rows = [rows[i] for i in sorted(rng.choice(len(rows), per_class, replace=False))]
+        chosen += rows
+    if not chosen:
+        raise DataFormatError(f"{path}: no boxes of split {split!r}")
+    chosen.sort(key=lambda b: (b["image"], b["index"]))  # a photo's boxes together: each photo opened once
+    return to_dataset(svhn_boxes.read_csv(path, chosen), recognizer, split, str(path))
 
 
 def feedback_dataset(examples: list[Example], recognizer: Recognizer, split: str) -> Dataset:

@@ -20,7 +20,7 @@ $PY -m ml train emotion7 "$DATA/fer2013" --init instance/runs/emotion7d --lr 3e-
 # held out (the shipped one was made from the installed emotion7, the same model: --arch from:ml/artifacts/emotion7).
 $PY -m ml train emotion4 "$DATA/fer2013" --arch from:instance/runs/emotion7r --epochs 12 --patience 4 \
     --lr 5e-4 --out instance/runs/emotion4r
-$PY -m ml train digits "$DATA/svhn/crops" --arch cnn --epochs 12 --patience 5 --out instance/runs/digits
+$PY -m ml train digits "$DATA/svhn/labels.csv" --arch cnn --epochs 12 --patience 5 --out instance/runs/digits
 
 install() {  # run dir, recognizer, dataset
   $PY -m ml evaluate "$1" "$3" --split test --save
@@ -28,4 +28,4 @@ install() {  # run dir, recognizer, dataset
 }
 install instance/runs/emotion7r emotion7 "$DATA/fer2013"
 install instance/runs/emotion4r emotion4 "$DATA/fer2013"
-install instance/runs/digits digits "$DATA/svhn/crops"
+install instance/runs/digits digits "$DATA/svhn/labels.csv"

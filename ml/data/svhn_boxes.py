@@ -79,8 +79,9 @@ def _number(source: Path, line: int, row: dict, column: str) -> float:
         raise DataFormatError(f"{source}, line {line}: expected a number in {column}, found {row[column]!r}") from None
 
 
-def read_csv(path: Path) -> list[Sample]:
-    """Read a box CSV (image,label,left,top,width,height[,split,box_index,...]) and crop its digits."""
+def read_boxes(path: Path) -> list[dict]:
+    """The boxes of a box CSV (image,label,left,top,width,height[,split,box_index,...]) as dicts of image, split,
+    index, label, left, top, width, height, without opening any photo."""
     default_split = split_from_name(path)
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle, skipinitialspace=True)
@@ -100,7 +101,12 @@ def read_csv(path: Path) -> list[Sample]:
                           **numbers})
     if not boxes:
         raise DataFormatError(f"{path}: no boxes after the header")
-    return _crops(path, boxes)
+    return boxes
+
+
+def read_csv(path: Path, boxes: list[dict] | None = None) -> list[Sample]:
+    """Crop the digits of a box CSV (all its boxes, or the chosen `boxes` of `read_boxes`)."""
+    return _crops(path, read_boxes(path) if boxes is None else boxes)
 
 
 def _values(handle, dataset) -> list[float]:
@@ -139,17 +145,9 @@ def photo_boxes(path: str | Path, split: str) -> list[tuple[Path, list[tuple[flo
     CSV's box order; photos not beside the CSV are skipped with a warning."""
     path = Path(path)
     photos: dict[str, list[dict]] = {}
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle, skipinitialspace=True)
-        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
-        if not is_box_header(reader.fieldnames):
-            raise DataFormatError(f"{path}: expected header {','.join(BOX_COLUMNS)}, "
-                                  f"found {','.join(reader.fieldnames)}")
-        for line, row in enumerate(reader, start=2):
-            if (row.get("split") or split_from_name(path)).strip() != split:
-                continue
-            numbers = {k: _number(path, line, row, k) for k in ("label", "left", "top", "width", "height")}
-            photos.setdefault(row["image"].strip(), []).append(numbers)
+    for box in read_boxes(path):
+        if box["split"] == split:
+            photos.setdefault(box["image"], []).append(box)
     if not photos:
         raise DataFormatError(f"{path}: no boxes of split {split!r}")
     found, missing = [], 0
@@ -158,6 +156,7 @@ def photo_boxes(path: str | Path, split: str) -> list[tuple[Path, list[tuple[flo
         if photo is None:
             missing += 1
             continue
+        boxes.sort(key=lambda b: b["index"])
         labels = digit_names(np.array([b["label"] for b in boxes], dtype=np.float64), str(path))
         found.append((photo, [(b["left"], b["top"], b["width"], b["height"]) for b in boxes], labels))
     if missing:
