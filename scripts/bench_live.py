@@ -68,7 +68,7 @@ def replay(port: int, args: argparse.Namespace, video: list[bytes], worker: int)
         return reply, (time.perf_counter() - started) * 1000
 
     for frame in video[:args.warmup]:
-        ask(frame)  # loads the model and the cascade, fills caches
+        ask(frame)  # loads the model and the face detector, fills caches
     measured = video[args.warmup:]
     latencies, server_ms, faces, skipped = [], [], [], 0
     cpu_before = cpu_seconds(worker)
