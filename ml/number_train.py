@@ -224,6 +224,13 @@ def evaluation_score(model, photos) -> float:
     return 2 * hits / max(1, found + truth)
 
 
+def split_photos(photos: list, config: DetectorConfig) -> tuple[list, list]:
+    """Training and validation photos, the validation ones drawn by the config's seed (by photo, never by digit)."""
+    order = np.random.default_rng(config.seed).permutation(len(photos))
+    n_val = max(1, round(len(photos) * config.val_fraction))
+    return [photos[i] for i in sorted(order[n_val:])], [photos[i] for i in sorted(order[:n_val])]
+
+
 def train_detector(labels_csv: str | Path, out_dir: str | Path, config: DetectorConfig,
                    negatives: str | Path | None = None, command: str = "") -> Path:
     """Train the digit detector on a split's photos (validation carved by photo), write its artifact; rerun with
@@ -236,11 +243,7 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    photos = load_photos(labels_csv, "train")
-    order = np.random.default_rng(config.seed).permutation(len(photos))
-    n_val = max(1, round(len(photos) * config.val_fraction))
-    val = [photos[i] for i in sorted(order[:n_val])]
-    train = [photos[i] for i in sorted(order[n_val:])]
+    train, val = split_photos(load_photos(labels_csv, "train"), config)
     negative_images = load_negatives(negatives, seed=config.seed)
     print(f"digit detector: {len(train)} training photos, {len(val)} validation photos, "
           f"{len(negative_images)} negatives", file=sys.stderr)

@@ -175,3 +175,48 @@ def test_classify_a_photo_without_faces_finds_nothing(trained):
 def test_drawn_face_is_classified_end_to_end(trained):
     found = classify(Classifier(trained), Image.fromarray(drawn_face(400, 100)))
     assert len(found) == 1 and 150 < found[0].box[2] < 300
+
+
+def test_the_faces_command_reports_boxes_in_the_photos_own_pixels_after_exif_orientation(known_face, tmp_path,
+                                                                                          capsys):
+    import json  # noqa: PLC0415
+
+    from ml.cli import main  # noqa: PLC0415
+
+    upright = scene((640, 480), [(300, 100, 250)])
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # as a phone held sideways stores it: 480×640
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view": the photo is shown 640×480 again
+    stored.save(tmp_path / "sideways.jpg", exif=exif, quality=95)
+    (tmp_path / "broken.jpg").write_bytes(b"not a photo")
+    capsys.readouterr()
+    assert main(["faces", str(tmp_path / "sideways.jpg"), str(tmp_path / "broken.jpg"), "--json"]) == 2
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()
+    report = json.loads(line)
+    assert (report["width"], report["height"]) == (640, 480) and "broken.jpg" in err
+    (face,) = report["faces"]
+    assert iou(face["box"], expected(known_face, 300, 100, 250)) > 0.6
+    assert 0.5 < face["score"] <= 1 and len(face["landmarks"]) == 5
+
+
+def test_evaluate_faces_scores_a_folder_in_the_faces_real_layout(known_face, tmp_path, capsys):
+    import json  # noqa: PLC0415
+
+    from ml.cli import main  # noqa: PLC0415
+
+    root = tmp_path / "set"
+    (root / "images").mkdir(parents=True)
+    scene((640, 480), [(40, 40, 250), (350, 200, 120)]).save(root / "images" / "two.jpg", quality=95)
+    scene((640, 480), []).save(root / "images" / "none.jpg", quality=95)
+    faces = [expected(known_face, 40, 40, 250), expected(known_face, 350, 200, 120)]
+    (root / "images.csv").write_text("image,width,height,faces\ntwo.jpg,640,480,3\nnone.jpg,640,480,0\n")
+    rows = [f"two.jpg,{x:.1f},{y:.1f},{w:.1f},{h:.1f},0" for x, y, w, h in faces]
+    rows.append("two.jpg,600,10,12,14,1")  # a face marked ignore: neither found nor missed
+    (root / "annotations.csv").write_text("image,x,y,w,h,ignore\n" + "\n".join(rows) + "\n")
+    capsys.readouterr()
+    assert main(["evaluate", "faces", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["photos"] == 2 and report["faces"] == {"all": 2, "40px": 2, "80px": 1}
+    assert report["recall_40px_iou0.5"] == 1.0 and report["false_alarms_per_photo"] == 0.0
+    assert report["precision_iou0.5"] == 1.0 and report["ms_per_photo_p50"] > 0 and "set" in report["sets"]
