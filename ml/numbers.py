@@ -24,7 +24,7 @@ STRIDE = 4
 LONG_SIDE = 320
 SHORT_SIDE = 128
 CROP_MAX_SIDE = 40  # px: an image this small is one digit's crop already (SVHN's crops are 32×32)
-SCORE_THRESHOLD = 0.35  # least centre score of a digit; chosen on the validation photos (README)
+SCORE_THRESHOLD = 0.4  # least centre score of a digit; chosen with scripts/bench_numbers.py (README)
 NMS_IOU = 0.4
 Box = tuple[int, int, int, int]
 
