@@ -18,6 +18,14 @@ class Status(str, enum.Enum):
     UNREVIEWED = "unreviewed"
     CONFIRMED = "confirmed"
     CORRECTED = "corrected"
+    NOT_A_FACE = "not_a_face"
+
+
+# The statuses that give a detection a class label: training data for the recognizer.
+LABELLED = (Status.CONFIRMED, Status.CORRECTED)
+# The label, and class folder, of a box someone marked as not a face; the underscore keeps it apart from every class.
+NOT_A_FACE = "_not_a_face"
+DETECTOR, USER = "detector", "user"  # where a detection's box came from: found by the app, or drawn by a person
 
 
 class Prediction(db.Model):
@@ -68,7 +76,8 @@ class Result(db.Model):
 
 
 class Detection(db.Model):
-    """One face or digit: its box, the model's answer with all probabilities, and its current label."""
+    """One face or digit: its box and where it came from, the model's answer with all probabilities, and its current
+    label."""
 
     __tablename__ = "detections"
 
@@ -89,6 +98,10 @@ class Detection(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     crop_key: Mapped[str | None] = mapped_column(String(255))
     original_key: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(16), default=DETECTOR, server_default=DETECTOR)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)  # a drawn face comes after its photo
+    # Set for a drawn face only: the champion may have changed since the result's model found the others.
+    model_version: Mapped[str | None] = mapped_column(String(64))
 
     result: Mapped[Result] = relationship(back_populates="detections")
     events: Mapped[list[FeedbackEvent]] = relationship(back_populates="detection", cascade="all, delete-orphan",
@@ -104,6 +117,32 @@ class Detection(db.Model):
         """1-based number drawn on the photo."""
         return self.position + 1
 
+    @property
+    def version(self) -> str:
+        """The version of the model that gave this detection its predicted label."""
+        return self.model_version or self.result.model_version
+
+    @property
+    def not_a_face(self) -> bool:
+        """Whether someone marked the box as not a face (it leaves every count)."""
+        return self.status == Status.NOT_A_FACE
+
+    @property
+    def drawn(self) -> bool:
+        """Whether a person drew the box (a face the detector missed)."""
+        return self.source == USER
+
+    @property
+    def state(self) -> str:
+        """Its feedback state in words: "not a face", or the status and the label."""
+        return "not a face" if self.not_a_face else f"{self.status.value} “{self.label}”"
+
+    def labelled_status(self) -> Status:
+        """The status the current label gives once someone gave feedback."""
+        if self.label == NOT_A_FACE:
+            return Status.NOT_A_FACE
+        return Status.CONFIRMED if self.label == self.predicted_label else Status.CORRECTED
+
 
 class FeedbackEvent(db.Model):
     """Someone confirmed or corrected a detection's label: who, when, from which label to which, and how."""
@@ -115,8 +154,8 @@ class FeedbackEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
     from_label: Mapped[str] = mapped_column(String(32))
-    to_label: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(16))  # "web" or "api"
+    to_label: Mapped[str] = mapped_column(String(32))  # NOT_A_FACE when the box was marked not a face
+    source: Mapped[str] = mapped_column(String(16))  # "web", "api" or "review"
 
     detection: Mapped[Detection] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
