@@ -13,6 +13,8 @@ LIMITED = {
     "api.create_token": "RATE_LIMIT_TOKEN",
     "classify.classify": "RATE_LIMIT_UPLOAD",
     "api.create_prediction": "RATE_LIMIT_UPLOAD",
+    "classify.add_face": "RATE_LIMIT_UPLOAD",  # each drawn face is classified, as an upload is
+    "api.add_detection": "RATE_LIMIT_UPLOAD",
 }
 
 

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1; tests validate real responses against these schemas."""
 from __future__ import annotations
 
+from app.services.added_faces import FACE_RECOGNIZERS, MIN_SIDE
 from ml.recognizers import RECOGNIZERS
 
 
@@ -12,27 +13,43 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict:
-    reasons = {400: "Malformed request or unknown recognizer", 401: "Missing, wrong or expired credentials",
-               404: "Not found, or not yours", 413: "Upload larger than the limit",
-               422: "Not a usable image, or no face found", 503: "Model or storage unavailable"}
-    return {str(c): _json(_ref("Error"), reasons[c]) for c in codes}
+def _errors(*codes: int, reasons: dict[int, str] | None = None) -> dict:
+    usual = {400: "Malformed request or unknown recognizer", 401: "Missing, wrong or expired credentials",
+             404: "Not found, or not yours", 413: "Upload larger than the limit",
+             422: "Not a usable image, or no face found", 503: "Model or storage unavailable"}
+    usual.update(reasons or {})
+    return {str(c): _json(_ref("Error"), usual[c]) for c in codes}
+
+
+def _examples(**named: tuple[str, dict]) -> dict:
+    return {name: {"summary": summary, "value": value} for name, (summary, value) in named.items()}
 
 
 NUMBER = {"type": "number"}
+BOX = {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4,
+       "description": "x, y, width, height in photo pixels"}
+ADDED = {"index": 1, "box": [212, 40, 96, 110], "source": "user", "label": "happy", "confidence": 0.71,
+         "probabilities": {"angry": 0.02, "disgust": 0.0, "fear": 0.03, "happy": 0.71, "neutral": 0.16, "sad": 0.05,
+                           "surprise": 0.03}, "feedback": None}
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "additionalProperties": False,
               "properties": {"error": {"type": "string"}}},
     "Token": {"type": "object", "required": ["token"], "additionalProperties": False,
               "properties": {"token": {"type": "string"}}},
     "Feedback": {"type": "object", "required": ["status", "label"], "additionalProperties": False,
-                 "properties": {"status": {"enum": ["confirmed", "corrected"]}, "label": {"type": "string"}}},
+                 "properties": {"status": {"enum": ["confirmed", "corrected", "not_a_face"]},
+                                "label": {"type": ["string", "null"],
+                                          "description": "the label given; null for a box marked not a face"}}},
     "Detection": {
         "type": "object", "additionalProperties": False,
-        "required": ["box", "label", "confidence", "probabilities", "feedback"],
+        "required": ["index", "box", "source", "label", "confidence", "probabilities", "feedback"],
         "properties": {
-            "box": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4,
-                    "description": "x, y, width, height in photo pixels"},
+            "index": {"type": "integer", "minimum": 0,
+                      "description": 'what feedback calls this detection ("detection"); stays when others go'},
+            "box": BOX,
+            "source": {"enum": ["detector", "user"],
+                       "description": "detector: found by the app (faces, or the whole image for digits); "
+                                      "user: a face someone drew"},
             "label": {"type": "string", "description": "the model's label"},
             "confidence": {**NUMBER, "minimum": 0, "maximum": 1},
             "probabilities": {"type": "object", "additionalProperties": {**NUMBER, "minimum": 0, "maximum": 1}},
@@ -59,9 +76,19 @@ SCHEMAS = {
                        "properties": {"items": {"type": "array", "items": _ref("Prediction")},
                                       "next": {"type": ["string", "null"], "format": "uri"}}},
     "FeedbackRequest": {
-        "type": "object", "required": ["recognizer", "detection", "label"],
+        "type": "object", "required": ["recognizer", "detection"],
+        "description": "A label (the model's confirms, another corrects), or not_a_face: true for a face "
+                       "recognizer's box that is no face (it leaves the counts; its crop becomes detector data).",
         "properties": {"recognizer": {"type": "string"}, "detection": {"type": "integer", "minimum": 0},
-                       "label": {"type": "string"}},
+                       "label": {"type": "string"}, "not_a_face": {"type": "boolean", "default": False}},
+        "oneOf": [{"required": ["label"]},
+                  {"required": ["not_a_face"], "properties": {"not_a_face": {"const": True}}}],
+    },
+    "FaceRequest": {
+        "type": "object", "required": ["recognizer", "box"], "additionalProperties": False,
+        "properties": {"recognizer": {"enum": FACE_RECOGNIZERS},
+                       "box": {**BOX, "description": "x, y, width, height in photo pixels: inside the photo, at "
+                                                     f"least {MIN_SIDE} px wide and high"}},
     },
     "PredictionUpload": {
         "type": "object", "required": ["image", "recognizers"],
@@ -107,10 +134,30 @@ def _paths() -> dict:
         "/predictions/{prediction_id}/feedback": {
             "parameters": [ID],
             "post": {"summary": "Confirm (same label) or correct (another label) one detection",
-                     "requestBody": {"required": True,
-                                     "content": {"application/json": {"schema": _ref("FeedbackRequest")}}},
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": _ref("FeedbackRequest"),
+                         "examples": _examples(
+                             confirm=("Confirm or correct a label", {"recognizer": "emotion7", "detection": 0,
+                                                                     "label": "happy"}),
+                             not_a_face=("Mark a box as not a face", {"recognizer": "emotion7", "detection": 2,
+                                                                      "not_a_face": True}))}}},
                      "responses": {"200": _json(_ref("Prediction"), "The prediction with the feedback"),
                                    **_errors(400, 401, 404)}}},
+        "/predictions/{prediction_id}/detections": {
+            "parameters": [ID],
+            "post": {"summary": "Add a face the detector missed: the box is classified and kept as a detection",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": _ref("FaceRequest"),
+                         "examples": _examples(face=("A face drawn on the photo",
+                                                     {"recognizer": "emotion7", "box": [212, 40, 96, 110]}))}}},
+                     "responses": {
+                         "201": {"description": "The new detection (source user, no feedback yet)",
+                                 "content": {"application/json": {"schema": _ref("Detection"),
+                                                                  "examples": _examples(added=("Added", ADDED))}}},
+                         **_errors(400, 401, 404, 422, 503, reasons={
+                             400: "Malformed request, or not a face recognizer",
+                             404: "Not found, not yours, or no result of that recognizer on the photo",
+                             422: f"The box is not inside the photo, or smaller than {MIN_SIDE} px on a side"})}}},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
     }

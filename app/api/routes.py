@@ -1,9 +1,10 @@
-"""API endpoints: tokens, predictions (create, list, get, feedback, delete) and the OpenAPI document."""
+"""API endpoints: tokens, predictions (create, list, get, feedback, add a face, delete) and the OpenAPI document."""
 from flask import abort, current_app, g, jsonify, request, url_for
 
 from app.api import bp, openapi, schemas
 from app.api.auth import basic_user, token_required
-from app.services import accounts, classification, feedback, predictions
+from app.models import NOT_A_FACE
+from app.services import accounts, added_faces, classification, feedback, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -79,17 +80,27 @@ def get_prediction(prediction_id: int):
     return schemas.prediction(_owned(prediction_id))
 
 
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @bp.post("/predictions/<int:prediction_id>/feedback")
 @token_required
 def give_feedback(prediction_id: int):
-    """`{"recognizer", "detection": i, "label"}`: the predicted label confirms, another corrects."""
+    """`{"recognizer", "detection": i, "label"}`: the predicted label confirms, another corrects;
+    `{"recognizer", "detection": i, "not_a_face": true}` marks a face recognizer's box as no face."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, 'Send a JSON object {"recognizer": ..., "detection": <index>, "label": ...}.')
     recognizer, index, label = body.get("recognizer"), body.get("detection"), body.get("label")
-    if not isinstance(recognizer, str) or not isinstance(label, str) \
-            or not isinstance(index, int) or isinstance(index, bool):
-        abort(400, '"recognizer" and "label" must be strings and "detection" an integer index.')
+    not_a_face = body.get("not_a_face", False)
+    if not isinstance(not_a_face, bool) or (not_a_face and "label" in body):
+        abort(400, '"not_a_face" must be true or false, and a box marked not a face takes no "label".')
+    if not_a_face:
+        label = NOT_A_FACE
+    if not isinstance(recognizer, str) or not isinstance(label, str) or not _integer(index):
+        abort(400, '"recognizer" and "label" (unless "not_a_face" is true) must be strings and "detection" an '
+                   'integer index.')
     prediction = _owned(prediction_id)
     found = [d for r in prediction.results if r.recognizer == recognizer for d in r.detections if d.position == index]
     if not found:
@@ -101,6 +112,25 @@ def give_feedback(prediction_id: int):
     if outcome.images_pending:
         queue(place_images, found[0].id)
     return schemas.prediction(prediction)
+
+
+@bp.post("/predictions/<int:prediction_id>/detections")
+@token_required
+def add_detection(prediction_id: int):
+    """`{"recognizer", "box": [x, y, w, h]}`: classify a face the detector missed and keep it as a detection."""
+    body = request.get_json(silent=True)
+    recognizer, box = (body.get("recognizer"), body.get("box")) if isinstance(body, dict) else (None, None)
+    if not isinstance(recognizer, str) or not (isinstance(box, list) and len(box) == 4
+                                               and all(_integer(v) for v in box)):
+        abort(400, 'Send a JSON object {"recognizer": ..., "box": [x, y, width, height]} with the box in whole '
+                   'pixels of the photo.')
+    try:
+        detection = added_faces.add(_owned(prediction_id), recognizer, tuple(box))
+    except added_faces.BoxError as exc:
+        abort(exc.status, str(exc))
+    except (classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
+        abort(503, str(exc))
+    return schemas.detection(detection), 201
 
 
 @bp.delete("/predictions/<int:prediction_id>")

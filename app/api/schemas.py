@@ -12,14 +12,23 @@ def timestamp(value: datetime) -> str:
     return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def feedback(d: Detection) -> dict | None:
+    """The feedback a detection got: null before any, no label once its box was marked not a face."""
+    if d.status == Status.UNREVIEWED:
+        return None
+    return {"status": d.status.value, "label": None if d.not_a_face else d.label}
+
+
 def detection(d: Detection) -> dict:
-    """One face or digit: the model's answer, and the feedback it got (null before any)."""
+    """One face or digit: where its box came from, the model's answer, and the feedback it got."""
     return {
+        "index": d.position,
         "box": list(d.box),
+        "source": d.source,
         "label": d.predicted_label,
         "confidence": round(d.confidence, 6),
         "probabilities": {k: round(v, 6) for k, v in d.probabilities.items()},
-        "feedback": None if d.status == Status.UNREVIEWED else {"status": d.status.value, "label": d.label},
+        "feedback": feedback(d),
     }
 
 

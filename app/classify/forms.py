@@ -1,8 +1,8 @@
 """Forms of the classify pages."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, FloatField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ml.recognizers import RECOGNIZERS
@@ -39,6 +39,20 @@ class FeedbackForm(FlaskForm):
     """The label picked for a detection; each label is a submit button named "label"."""
 
     label = StringField(validators=[DataRequired(), Length(max=32)])
+
+
+class AddFaceForm(FlaskForm):
+    """A face box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
+
+    recognizer = HiddenField(validators=[DataRequired(), Length(max=32)])
+    x = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    y = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    w = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    h = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+    def box(self) -> tuple[int, int, int, int]:
+        """(x, y, w, h) as sent."""
+        return (self.x.data, self.y.data, self.w.data, self.h.data)
 
 
 class DeleteForm(FlaskForm):

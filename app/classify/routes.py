@@ -1,11 +1,12 @@
 """Classify pages: upload, result, feedback, and the stored images behind them."""
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from app import imaging, storage
 from app.classify import bp
-from app.classify.forms import ClassifyForm, DeleteForm, FeedbackForm
-from app.services import classification, feedback, predictions
+from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm
+from app.services import added_faces, classification, feedback, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -64,7 +65,8 @@ def result(prediction_id: int):
                            photo_src=url_for("classify.photo", prediction_id=prediction.id),
                            width=prediction.width, height=prediction.height, location=prediction.location,
                            total_ms=sum(r.duration_ms for r in prediction.results),
-                           feedback_form=FeedbackForm(), delete_form=DeleteForm())
+                           feedback_form=FeedbackForm(), delete_form=DeleteForm(), face_form=AddFaceForm(),
+                           min_side=added_faces.MIN_SIDE)
 
 
 def _stored(key: str | None) -> Response:
@@ -85,10 +87,28 @@ def crop(detection_id: int):
     return _stored(_owned_detection(detection_id).crop_key)
 
 
+@bp.route("/predictions/<int:prediction_id>/faces", methods=["POST"])
+@login_required
+def add_face(prediction_id: int):
+    """Classify a face the user drew on the photo (one the detector missed) and keep it as a new detection."""
+    prediction = _owned_prediction(prediction_id)
+    form = AddFaceForm()
+    if not form.validate_on_submit():
+        flash("Draw a box on the photo first: its x, y, width and height are whole pixels of the photo.", "error")
+        return redirect(url_for("classify.result", prediction_id=prediction.id))
+    try:
+        detection = added_faces.add(prediction, form.recognizer.data, form.box())
+    except (added_faces.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("classify.result", prediction_id=prediction.id))
+    flash(f"Added face #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.", "success")
+    return redirect(url_for("classify.result", prediction_id=prediction.id, _anchor=f"det-{detection.id}"))
+
+
 @bp.route("/detections/<int:detection_id>/feedback", methods=["POST"])
 @login_required
 def give_feedback(detection_id: int):
-    """Confirm (the predicted label) or correct (any other label) a detection."""
+    """Confirm (the predicted label) or correct (any other label) a detection, or mark its box not a face."""
     detection = _owned_detection(detection_id)
     back = url_for("classify.result", prediction_id=detection.result.prediction_id, _anchor=f"det-{detection.id}")
     form = FeedbackForm()
@@ -102,9 +122,30 @@ def give_feedback(detection_id: int):
         return redirect(back)
     if outcome.images_pending:
         queue(place_images, detection.id)
-    verb = "Confirmed" if outcome.event.to_label == detection.predicted_label else "Corrected to"
-    flash(f"{verb} “{outcome.event.to_label}” for #{detection.number}.", "success")
+    if detection.not_a_face:
+        flash(f"Marked #{detection.number} as not a face.", "success")
+    else:
+        verb = "Confirmed" if outcome.event.to_label == detection.predicted_label else "Corrected to"
+        flash(f"{verb} “{outcome.event.to_label}” for #{detection.number}.", "success")
     return redirect(back)
+
+
+@bp.route("/detections/<int:detection_id>/undo", methods=["POST"])
+@login_required
+def undo_feedback(detection_id: int):
+    """Take back the user's latest feedback on a detection: a box marked not a face is a face again."""
+    detection = _owned_detection(detection_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            placed = feedback.undo(current_user, detection)
+        except feedback.UndoError as exc:
+            flash(str(exc), "error")
+        else:
+            if not placed:
+                queue(place_images, detection.id)
+            flash(f"Undone: #{detection.number} is back to {detection.state}.", "success")
+    return redirect(url_for("classify.result", prediction_id=detection.result.prediction_id,
+                            _anchor=f"det-{detection.id}"))
 
 
 @bp.route("/predictions/<int:prediction_id>/delete", methods=["POST"])

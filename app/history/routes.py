@@ -24,7 +24,7 @@ def index():
     args = {k: v for k, v in request.args.items() if k != "page" and v} if valid else {}
     sessions = live_sessions.recent(current_user, 1, 3)  # the latest few; /live/sessions lists them all
     return render_template("history/index.html", form=form, page=page, args=args, delete_form=DeleteForm(),
-                           sessions=sessions)
+                           sessions=sessions, not_faces=history.not_faces(current_user, filters))
 
 
 @bp.route("/detections/<int:detection_id>/delete", methods=["POST"])

@@ -51,7 +51,7 @@ def _detection(detection_id: int) -> Detection:
 @bp.post("/review/<int:detection_id>/label")
 @login_required
 def label(detection_id: int):
-    """Confirm (the predicted label) or correct (another label) one detection."""
+    """Confirm (the predicted label) or correct (another label) one detection, or mark its box not a face."""
     detection = _detection(detection_id)
     form = LabelForm()
     recognizer = _recognizer(form.recognizer.data)
@@ -66,8 +66,11 @@ def label(detection_id: int):
     if outcome.images_pending:
         queue(place_images, detection.id)
     session[UNDO] = [*session.get(UNDO, []), detection.id][-50:]
-    verb = "confirmed" if outcome.event.to_label == detection.predicted_label else "corrected to"
-    flash(f"#{detection.id} {verb} “{outcome.event.to_label}”.", "success")
+    if detection.not_a_face:
+        flash(f"#{detection.id} marked not a face.", "success")
+    else:
+        verb = "confirmed" if outcome.event.to_label == detection.predicted_label else "corrected to"
+        flash(f"#{detection.id} {verb} “{outcome.event.to_label}”.", "success")
     return _back(recognizer)
 
 
@@ -100,12 +103,14 @@ def undo():
         flash("That detection was deleted meanwhile.", "error")
         return _back(recognizer)
     try:
-        review.undo(current_user, detection)
-    except review.UndoError as exc:
+        placed = feedback.undo(current_user, detection)
+    except feedback.UndoError as exc:
         flash(str(exc), "error")
     else:
+        if not placed:
+            queue(place_images, detection.id)
         session[SKIPPED] = [i for i in session.get(SKIPPED, []) if i != detection_id]
-        flash(f"Undone: #{detection_id} is back to {detection.status.value} “{detection.label}”.", "success")
+        flash(f"Undone: #{detection_id} is back to {detection.state}.", "success")
     return _back(recognizer)
 
 

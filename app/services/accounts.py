@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import ApiToken, Detection, FeedbackEvent, Prediction, Result, User
+from app.models import ApiToken, Detection, FeedbackEvent, Prediction, Result, Status, User
 from app.models.base import utcnow
 
 MIN_PASSWORD = 8
@@ -104,9 +104,9 @@ def user_for_token(token: str) -> User | None:
 
 
 def stats(user: User) -> dict[str, int]:
-    """How much a user has done: photos kept, detections, feedback given."""
+    """How much a user has done: photos kept, detections (boxes marked not a face left out), feedback given."""
     photos = db.session.scalar(select(func.count(Prediction.id)).where(Prediction.user_id == user.id))
     detections = db.session.scalar(select(func.count(Detection.id)).join(Result).join(Prediction)
-                                   .where(Prediction.user_id == user.id))
+                                   .where(Prediction.user_id == user.id, Detection.status != Status.NOT_A_FACE))
     feedback = db.session.scalar(select(func.count(FeedbackEvent.id)).where(FeedbackEvent.user_id == user.id))
     return {"photos": photos or 0, "detections": detections or 0, "feedback": feedback or 0}

@@ -1,4 +1,4 @@
-"""Run one or more recognizers on an uploaded photo (nothing is stored here)."""
+"""Run one or more recognizers on an uploaded photo, or one on a face box a user drew (nothing is stored here)."""
 from __future__ import annotations
 
 import time
@@ -12,7 +12,7 @@ from app import imaging, serving
 from app.services import champions
 from app.storage import StorageError
 from ml.artifact import ArtifactError
-from ml.preprocess import ImageError
+from ml.preprocess import ImageError, prepare
 from ml.recognizers import RECOGNIZERS
 from ml.serving import Detection, classify as run_classifier
 
@@ -116,3 +116,12 @@ def classify(data: bytes, names: Iterable[str]) -> Classification:
     if not any(r.detections for r in outcome.results):
         raise UploadError("No face found in the photo. Try a clear, front-facing, well-lit face.")
     return outcome
+
+
+def classify_box(image: Image.Image, name: str, box: tuple[int, int, int, int]) -> tuple[str, Detection]:
+    """Classify the face in `box` of a decoded photo with the recognizer's champion: (model version, detection)."""
+    from ml import faces  # noqa: PLC0415 - OpenCV loads on the first face
+
+    model = model_for(name)
+    crop = prepare(faces.crop(image, faces.Face(box)), model.classifier.recognizer)
+    return model.version, model.classifier.detections([crop], [box])[0]

@@ -19,11 +19,13 @@ from app.storage import NotFound
 log = logging.getLogger(__name__)
 
 COLUMNS = ("path", "recognizer", "label", "predicted_label", "status", "confidence", "model_version",
-           "predicted_at", "reviewed_at", "detection_id", "storage_key")
+           "predicted_at", "reviewed_at", "detection_id", "storage_key", "source", "not_a_face",
+           "box_x", "box_y", "box_w", "box_h")
 
 
 def labelled(user: User | None, recognizer: str | None = None) -> list[Detection]:
-    """Confirmed and corrected detections, of one user or (None) everyone, oldest first."""
+    """Confirmed, corrected and not-a-face detections (the detector's negatives, label NOT_A_FACE), of one user or
+    (None) everyone, oldest first."""
     query = (select(Detection).join(Detection.result).join(Result.prediction)
              .where(Detection.status != Status.UNREVIEWED).order_by(Detection.id))
     if user is not None:
@@ -34,7 +36,8 @@ def labelled(user: User | None, recognizer: str | None = None) -> list[Detection
 
 
 def write_zip(detections: list[Detection]):
-    """A temporary file holding `<recognizer>/<label>/<id>.png` per crop and manifest.csv; missing crops get no path."""
+    """A temporary file holding `<recognizer>/<label>/<id>.png` per crop and manifest.csv (with where each box came
+    from and where it lies in its photo); missing crops get no path."""
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
     table = io.StringIO()
     writer = csv.writer(table)
@@ -50,10 +53,10 @@ def write_zip(detections: list[Detection]):
                     log.warning("export: %s is missing", d.crop_key)
                     path = ""
             writer.writerow([path, d.result.recognizer, d.label, d.predicted_label, d.status.value,
-                             f"{d.confidence:.6f}", d.result.model_version,
+                             f"{d.confidence:.6f}", d.version,
                              as_utc(d.result.prediction.created_at).isoformat(timespec="seconds"),
                              as_utc(d.reviewed_at).isoformat(timespec="seconds") if d.reviewed_at else "",
-                             d.id, d.crop_key or ""])
+                             d.id, d.crop_key or "", d.source, str(d.not_a_face).lower(), *d.box])
         archive.writestr("manifest.csv", table.getvalue())
     out.seek(0)
     return out

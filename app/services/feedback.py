@@ -1,15 +1,18 @@
-"""Confirm or correct a detection's label, and keep its stored crop and photo in the matching class folder."""
+"""Confirm or correct a detection's label or mark its box not a face, undo that, and keep its stored crop and photo
+in the matching class folder."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from sqlalchemy import select
+
 from app import storage
 from app.extensions import db
-from app.models import Detection, FeedbackEvent, Status, User
+from app.models import NOT_A_FACE, Detection, FeedbackEvent, Status, User
 from app.models.base import utcnow
-from app.services.predictions import labelled_key
+from app.services.predictions import inbox_key, labelled_key
 from app.storage import StorageError
 from ml.recognizers import get
 
@@ -18,6 +21,10 @@ log = logging.getLogger(__name__)
 
 class FeedbackError(ValueError):
     """A label the detection's recognizer does not have."""
+
+
+class UndoError(ValueError):
+    """Nothing to undo; the message is safe to show."""
 
 
 @dataclass
@@ -29,29 +36,60 @@ class Outcome:
 
 
 def give(user: User, detection: Detection, label: str, source: str) -> Outcome:
-    """Record the feedback in SQL first, then move the images; a storage failure leaves them pending."""
+    """Record the feedback (a class label, or NOT_A_FACE for a face recognizer's box) in SQL first, then move the
+    images; a storage failure leaves them pending."""
     recognizer = get(detection.result.recognizer)
-    if label not in recognizer.classes:
+    if label == NOT_A_FACE and not recognizer.faces:
+        raise FeedbackError(f"Only faces can be marked not a face; {recognizer.name} reads the whole image.")
+    if label != NOT_A_FACE and label not in recognizer.classes:
         raise FeedbackError(f"{label!r} is not a {recognizer.name} label; choose one of {', '.join(recognizer.classes)}.")
     event = FeedbackEvent(detection=detection, user=user, from_label=detection.label, to_label=label, source=source)
     detection.label = label
-    detection.status = Status.CONFIRMED if label == detection.predicted_label else Status.CORRECTED
+    detection.status = detection.labelled_status()
     detection.reviewed_at = utcnow()
     db.session.add(event)
     db.session.commit()
+    return Outcome(event, not _placed(detection))
+
+
+def undo(user: User, detection: Detection) -> bool:
+    """Take back the user's latest feedback on `detection`, if nobody gave any since; False when its images are
+    left for later (storage failed)."""
+    event = db.session.scalar(select(FeedbackEvent).where(FeedbackEvent.detection_id == detection.id)
+                              .order_by(FeedbackEvent.id.desc()).limit(1))
+    if event is None:
+        raise UndoError("Nothing to undo.")
+    if event.user_id != user.id:
+        raise UndoError("Someone else labelled it since, so it cannot be undone.")
+    detection.label = event.from_label
+    db.session.delete(event)
+    db.session.flush()
+    earlier = db.session.scalar(select(FeedbackEvent).where(FeedbackEvent.detection_id == detection.id)
+                                .order_by(FeedbackEvent.id.desc()).limit(1))
+    if earlier is None:
+        detection.status, detection.reviewed_at = Status.UNREVIEWED, None
+    else:
+        detection.status, detection.reviewed_at = detection.labelled_status(), earlier.created_at
+    db.session.commit()
+    return _placed(detection)
+
+
+def _placed(detection: Detection) -> bool:
     try:
         place_images(detection)
-    except StorageError as exc:
+    except StorageError as exc:  # the SQL label is what counts; the files follow from the queue
         log.warning("detection %s: images left for later: %s", detection.id, exc)
-        return Outcome(event, True)
-    return Outcome(event, False)
+        return False
+    return True
 
 
 def place_images(detection: Detection) -> None:
-    """Move the crop, and copy or move the photo, to the class folders of the current label (idempotent)."""
-    if detection.status == Status.UNREVIEWED:
-        return
+    """Move the crop, and copy or move the photo, to the class folders of the current label (NOT_A_FACE is the
+    detector's negative folder), or back to the inbox when unreviewed (idempotent)."""
     recognizer, store = detection.result.recognizer, storage.current()
+    if detection.status == Status.UNREVIEWED:
+        _unplace(detection, store)
+        return
     crop = labelled_key("crops", recognizer, detection.label, detection.id)
     if detection.crop_key and detection.crop_key != crop:
         store.move(detection.crop_key, crop)
@@ -65,4 +103,16 @@ def place_images(detection: Detection) -> None:
         else:
             store.copy(detection.result.prediction.photo_key, original)
         detection.original_key = original
+        db.session.commit()
+
+
+def _unplace(detection: Detection, store) -> None:
+    inbox = inbox_key(detection.result.recognizer, detection.id)
+    if detection.crop_key and detection.crop_key != inbox:
+        store.move(detection.crop_key, inbox)
+        detection.crop_key = inbox
+        db.session.commit()
+    if detection.original_key:  # a copy of the photo made when it was labelled
+        store.delete(detection.original_key)
+        detection.original_key = None
         db.session.commit()

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
-from app.models import Detection, Prediction, Result, User
+from app.models import Detection, Prediction, Result, Status, User
 
 
 @dataclass
@@ -25,12 +25,8 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
-def detections(user: User, filters: Filters, page: int, per_page: int):
-    """One page of the user's detections matching `filters` (dates are UTC days)."""
-    query = (select(Detection).join(Detection.result).join(Result.prediction)
-             .where(Prediction.user_id == user.id)
-             .options(contains_eager(Detection.result).contains_eager(Result.prediction))
-             .order_by(Prediction.created_at.desc(), Detection.result_id, Detection.position))
+def _matching(user: User, filters: Filters):
+    query = select(Detection).join(Detection.result).join(Result.prediction).where(Prediction.user_id == user.id)
     if filters.recognizer:
         query = query.where(Result.recognizer == filters.recognizer)
     if filters.label:
@@ -39,4 +35,18 @@ def detections(user: User, filters: Filters, page: int, per_page: int):
         query = query.where(Prediction.created_at >= _start_of(filters.since))
     if filters.until:
         query = query.where(Prediction.created_at < _start_of(filters.until + timedelta(days=1)))
+    return query
+
+
+def detections(user: User, filters: Filters, page: int, per_page: int):
+    """One page of the user's detections matching `filters` (dates are UTC days), boxes marked not a face too."""
+    query = (_matching(user, filters)
+             .options(contains_eager(Detection.result).contains_eager(Result.prediction))
+             .order_by(Prediction.created_at.desc(), Detection.result_id, Detection.position))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def not_faces(user: User, filters: Filters) -> int:
+    """How many of the matching detections are boxes marked not a face (the page's count leaves them out)."""
+    query = _matching(user, filters).where(Detection.status == Status.NOT_A_FACE)
+    return db.session.scalar(query.with_only_columns(func.count(Detection.id))) or 0

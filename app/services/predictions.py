@@ -80,7 +80,7 @@ def record(user: User, outcome: Classification, location: tuple[float, float] | 
             storage.current().put(detection.crop_key, imaging.png_bytes(crop))
             written.append(detection.crop_key)
     except StorageError as exc:
-        _forget(written)
+        forget(written)
         log.warning("prediction not kept: %s", exc)
         raise StorageUnavailable("Storage is unavailable, so the result was not kept. Try again later.") from None
     session = db.session()
@@ -91,14 +91,15 @@ def record(user: User, outcome: Classification, location: tuple[float, float] | 
         session.commit()
     except SQLAlchemyError:
         session.rollback()
-        _forget(written)  # the rows are not there (a locked database is retried by the view): neither are the files
+        forget(written)  # the rows are not there (a locked database is retried by the view): neither are the files
         raise
     finally:
         session.expire_on_commit = True
     return prediction
 
 
-def _forget(keys: list[str]) -> None:
+def forget(keys: list[str]) -> None:
+    """Remove files written for rows that were not kept; a failure is only logged."""
     for key in keys:
         try:
             storage.current().delete(key)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Detection, Result, RetrainRun, RunStatus, Status, User
+from app.models import LABELLED, Detection, Result, RetrainRun, RunStatus, User
 from app.models.base import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,9 @@ def beat(run_id: int, progress: dict | None = None) -> None:
 
 
 def labelled_query(recognizer: str):
-    """Detections of `recognizer` that someone confirmed or corrected."""
+    """Detections of `recognizer` that someone confirmed or corrected (boxes marked not a face train no class)."""
     return (select(Detection).join(Detection.result)
-            .where(Result.recognizer == recognizer, Detection.status != Status.UNREVIEWED))
+            .where(Result.recognizer == recognizer, Detection.status.in_(LABELLED)))
 
 
 def new_labels(recognizer: str) -> int:

@@ -105,7 +105,8 @@
     });
   }
 
-  // j/k (or arrows inside the list) move between detections; a label's key picks it; Enter confirms.
+  // j/k (or arrows inside the list) move between detections; a label's key picks it; Enter confirms; x marks the
+  // box not a face and u undoes that (their buttons carry the keys).
   function initShortcuts(items) {
     function current() {
       return items.find(function (item) { return item.contains(document.activeElement); }) || null;
@@ -127,7 +128,8 @@
       active = active || items[0];
       if (event.key === "Enter") {
         if (event.target !== active && event.target !== document.body) return;  // a focused button clicks itself
-        active.querySelector("[data-confirm]").click();
+        var confirm = active.querySelector("[data-confirm]");  // a box marked not a face has nothing to confirm
+        if (confirm) confirm.click();
         event.preventDefault();
         return;
       }

@@ -1,4 +1,4 @@
-// Review queue shortcuts: a number picks a label, Enter saves it, S skips, U undoes.
+// Review queue shortcuts: a number picks a label, Enter saves it, S skips, U undoes, X marks the crop not a face.
 (function () {
   "use strict";
   var form = document.getElementById("review-form");
@@ -21,6 +21,8 @@
     if (key === "u" && undo && !undo.querySelector("button").disabled) { event.preventDefault(); undo.requestSubmit(); return; }
     if (!form) return;
     if (key === "s" && skip) { event.preventDefault(); skip.requestSubmit(); return; }
+    var reject = form.querySelector("[data-not-a-face]");
+    if (key === "x" && reject) { event.preventDefault(); form.requestSubmit(reject); return; }
     if (key === "enter" && chosen) { event.preventDefault(); form.requestSubmit(form.querySelector("[data-confirm]")); return; }
     var button = form.querySelector('button[data-key="' + key + '"]');
     if (button) { event.preventDefault(); pick(button); }

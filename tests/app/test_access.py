@@ -42,11 +42,14 @@ ROUTES = [
     ("GET", "/predictions/1/photo", OWNER),
     ("GET", "/detections/1/crop", OWNER),
     ("POST", "/detections/1/feedback", OWNER),
+    ("POST", "/detections/1/undo", OWNER),
+    ("POST", "/predictions/1/faces", OWNER),
     ("GET", "/live/sessions/1", OWNER),
     ("GET", "/live/sessions/1/snapshots/0", OWNER),
     ("GET", "/api/v1/predictions", API_SIGNED_IN),
     ("GET", "/api/v1/predictions/1", API_OWNER),
     ("POST", "/api/v1/predictions/1/feedback", API_OWNER),
+    ("POST", "/api/v1/predictions/1/detections", API_OWNER),
     ("GET", "/review", REVIEWER),
     ("GET", "/review/1/crop", REVIEWER),
     ("POST", "/review/1/skip", REVIEWER),
@@ -133,10 +136,13 @@ def _sign_in(client, role: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+JSON_BODIES = {"feedback": {"recognizer": "digits", "detection": 0, "label": "5"},
+               "detections": {"recognizer": "digits", "box": [0, 0, 10, 10]}}  # the owner's: 400, digits has no faces
+
+
 def _send(client, method: str, url: str, headers: dict, photo: bytes):
-    if url.startswith("/api/v1/predictions/") and url.endswith("/feedback"):
-        return client.open(url, method=method, headers=headers, json={"recognizer": "digits", "detection": 0,
-                                                                      "label": "5"})
+    if url.startswith("/api/v1/predictions/") and url.rsplit("/", 1)[1] in JSON_BODIES:
+        return client.open(url, method=method, headers=headers, json=JSON_BODIES[url.rsplit("/", 1)[1]])
     form = {"image": (io.BytesIO(photo), "a.png"), "recognizers": "digits", "label": "5", "email": "other@example.com"}
     return client.open(url, method=method, data=form, headers=headers if url.startswith("/api/") else {})
 

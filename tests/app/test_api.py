@@ -230,3 +230,104 @@ def test_openapi_documents_every_api_route(app, spec):
     documented = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     assert routes == documented
     assert spec["servers"][0]["url"] == "http://localhost/api/v1"
+
+
+def test_add_a_face_the_detector_missed(client, token_for, upload, three_faces_jpeg, conforms, stored):
+    headers = token_for()
+    body = upload(three_faces_jpeg, ["emotion7"], api=headers).get_json()
+    url = f"/api/v1/predictions/{body['id']}/detections"
+    added = client.post(url, headers=headers, json={"recognizer": "emotion7", "box": [30, 40, 90, 100]})
+    assert added.status_code == 201
+    conforms(added, "/predictions/{prediction_id}/detections", "post")
+    face = added.get_json()
+    assert (face["index"], face["box"], face["source"], face["feedback"]) == (3, [30, 40, 90, 100], "user", None)
+    assert face["label"] == max(face["probabilities"], key=face["probabilities"].get)
+    fetched = client.get(f"/api/v1/predictions/{body['id']}", headers=headers).get_json()
+    assert fetched["results"][0]["detections"][3] == face
+    assert [d["source"] for d in fetched["results"][0]["detections"]] == ["detector"] * 3 + ["user"]
+    labelled = client.post(f"/api/v1/predictions/{body['id']}/feedback", headers=headers,
+                           json={"recognizer": "emotion7", "detection": face["index"], "label": "happy"})
+    assert labelled.get_json()["results"][0]["detections"][3]["feedback"]["label"] == "happy"
+    assert "crops/emotion7/happy/4.png" in stored()
+
+
+@pytest.mark.parametrize("payload, status", [
+    (None, 400),
+    ({"recognizer": "emotion7"}, 400),
+    ({"recognizer": "emotion7", "box": [30, 40, 90]}, 400),
+    ({"recognizer": "emotion7", "box": ["30", 40, 90, 100]}, 400),
+    ({"recognizer": "emotion7", "box": [30.5, 40, 90, 100]}, 400),
+    ({"recognizer": "emotion7", "box": [True, 40, 90, 100]}, 400),
+    ({"recognizer": "emotion7", "box": "30,40,90,100"}, 400),
+    ({"recognizer": 7, "box": [30, 40, 90, 100]}, 400),
+    ({"recognizer": "digits", "box": [30, 40, 90, 100]}, 400),
+    ({"recognizer": "emotion4", "box": [30, 40, 90, 100]}, 404),
+    ({"recognizer": "emotion7", "box": [1500, 40, 90, 100]}, 422),
+    ({"recognizer": "emotion7", "box": [-5, 40, 90, 100]}, 422),
+    ({"recognizer": "emotion7", "box": [30, 40, 7, 100]}, 422),
+])
+def test_bad_faces_are_refused_and_nothing_is_kept(client, token_for, upload, three_faces_jpeg, payload, status,
+                                                   conforms, counts, stored):
+    headers = token_for()
+    body = upload(three_faces_jpeg, ["emotion7"], api=headers).get_json()
+    before = (counts(), stored())
+    response = client.post(f"/api/v1/predictions/{body['id']}/detections", headers=headers, json=payload)
+    assert response.status_code == status and response.get_json()["error"]
+    conforms(response, "/predictions/{prediction_id}/detections", "post")
+    assert (counts(), stored()) == before
+
+
+def test_only_the_owner_adds_faces(client, token_for, upload, three_faces_jpeg, counts, stored, conforms):
+    body = upload(three_faces_jpeg, ["emotion7"], api=token_for("owner@example.com")).get_json()
+    before = (counts(), stored())
+    response = client.post(f"/api/v1/predictions/{body['id']}/detections", headers=token_for("eve@example.com"),
+                           json={"recognizer": "emotion7", "box": [30, 40, 90, 100]})
+    assert response.status_code == 404
+    conforms(response, "/predictions/{prediction_id}/detections", "post")
+    assert (counts(), stored()) == before
+
+
+def test_feedback_marks_a_box_not_a_face(client, token_for, upload, three_faces_jpeg, conforms, stored):
+    headers = token_for()
+    body = upload(three_faces_jpeg, ["emotion7"], api=headers).get_json()
+    url = f"/api/v1/predictions/{body['id']}/feedback"
+    marked = client.post(url, headers=headers, json={"recognizer": "emotion7", "detection": 1, "not_a_face": True})
+    assert marked.status_code == 200
+    conforms(marked, "/predictions/{prediction_id}/feedback", "post")
+    assert marked.get_json()["results"][0]["detections"][1]["feedback"] == {"status": "not_a_face", "label": None}
+    assert "crops/emotion7/_not_a_face/2.png" in stored()
+    again = client.post(url, headers=headers, json={"recognizer": "emotion7", "detection": 1, "label": "sad",
+                                                    "not_a_face": False})
+    assert again.get_json()["results"][0]["detections"][1]["feedback"]["label"] == "sad"
+    assert "crops/emotion7/sad/2.png" in stored() and not any("_not_a_face" in k for k in stored())
+
+
+@pytest.mark.parametrize("payload", [
+    {"recognizer": "emotion7", "detection": 0, "not_a_face": "yes"},
+    {"recognizer": "emotion7", "detection": 0, "not_a_face": True, "label": "sad"},
+    {"recognizer": "emotion7", "detection": 0, "not_a_face": False},
+    {"recognizer": "digits", "detection": 0, "not_a_face": True},
+])
+def test_bad_not_a_face_feedback(client, token_for, upload, three_faces_jpeg, plain_png, payload, conforms, counts):
+    headers = token_for()
+    photo = plain_png if payload["recognizer"] == "digits" else three_faces_jpeg
+    body = upload(photo, [payload["recognizer"]], api=headers).get_json()
+    response = client.post(f"/api/v1/predictions/{body['id']}/feedback", headers=headers, json=payload)
+    assert response.status_code == 400
+    conforms(response, "/predictions/{prediction_id}/feedback", "post")
+    assert counts()[2] == 0
+
+
+def test_openapi_documents_faces_with_examples(spec):
+    operation = spec["paths"]["/predictions/{prediction_id}/detections"]["post"]
+    media = operation["requestBody"]["content"]["application/json"]
+    assert media["examples"]["face"]["value"] == {"recognizer": "emotion7", "box": [212, 40, 96, 110]}
+    assert set(operation["responses"]) == {"201", "400", "401", "404", "422", "503"}
+    feedback = spec["paths"]["/predictions/{prediction_id}/feedback"]["post"]["requestBody"]["content"]
+    assert feedback["application/json"]["examples"]["not_a_face"]["value"]["not_a_face"] is True
+    schemas = spec["components"]["schemas"]
+    validator = Draft202012Validator({**schemas["FeedbackRequest"], "components": spec["components"]})
+    assert validator.is_valid({"recognizer": "emotion7", "detection": 0, "not_a_face": True})
+    assert not validator.is_valid({"recognizer": "emotion7", "detection": 0, "not_a_face": True, "label": "sad"})
+    example = operation["responses"]["201"]["content"]["application/json"]["examples"]["added"]["value"]
+    assert Draft202012Validator({**schemas["Detection"], "components": spec["components"]}).is_valid(example)
