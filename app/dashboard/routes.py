@@ -26,14 +26,14 @@ def _require_admin() -> None:
 @bp.route("")
 @login_required
 def index():
-    """Every recognizer's champion, labels waiting for a run, and the latest run."""
+    """Every recognizer's champion, labels waiting for a run, the latest run, and the face detector's fixed mistakes."""
     _require_viewer()
     retraining.reap_stale()
     registry.ensure_baselines()
     rows = [{"name": name, "champion": registry.champion(name), "new_labels": retraining.new_labels(name),
              "run": next(iter(retraining.latest_runs(name, 1)), None)} for name in RECOGNIZERS]
     return render_template("dashboard/index.html", rows=rows, errors=champions.errors(),
-                           min_labels=current_app.config["RETRAIN_MIN_NEW_LABELS"])
+                           min_labels=current_app.config["RETRAIN_MIN_NEW_LABELS"], detector=health.detector())
 
 
 @bp.route("/<name>")

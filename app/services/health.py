@@ -1,4 +1,5 @@
-"""Model health per recognizer: versions over time, live agreement, feedback confusion, confidence, drift."""
+"""Model health per recognizer (versions over time, live agreement, feedback confusion, confidence, drift) and the
+face detector's mistakes that people fixed."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -6,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import Detection, ModelVersion, Prediction, Result, Status
+from app.models import USER, Detection, ModelVersion, Prediction, Result, Status
 from app.models.base import as_utc, utcnow
 from app.services import registry
+from app.services.added_faces import FACE_RECOGNIZERS
 from ml.recognizers import get
 
 BINS = 10
@@ -33,7 +35,8 @@ def _rows(recognizer: str, since) -> list[Row]:
     query = (select(Detection.predicted_label, Detection.label, Detection.status, Detection.confidence,
                     Prediction.created_at, Detection.reviewed_at)
              .join(Detection.result).join(Result.prediction)
-             .where(Result.recognizer == recognizer, Prediction.created_at >= since))
+             .where(Result.recognizer == recognizer, Prediction.created_at >= since,
+                    Detection.status != Status.NOT_A_FACE))  # a box that is no face says nothing of the model
     return [Row(p, lab, s, c, as_utc(t).date(), as_utc(r).date() if r else None)
             for p, lab, s, c, t, r in db.session.execute(query)]
 
@@ -136,3 +139,27 @@ def report(recognizer: str, days: int = 90) -> dict:
         "distribution": {"weekly": predicted_distribution(rows, classes),
                          "training": training_distribution(registry.champion(recognizer), classes)},
     }
+
+
+def detector(days: int = 90) -> dict:
+    """Boxes of the face recognizers over the last `days`: found by the detector, drawn by people (faces it
+    missed) and marked not a face (false alarms), per day and in total, JSON-ready."""
+    since = utcnow() - timedelta(days=days)
+    query = (select(Detection.source, Detection.status, Detection.created_at, Detection.reviewed_at)
+             .join(Detection.result)
+             .where(Result.recognizer.in_(FACE_RECOGNIZERS),
+                    or_(Detection.created_at >= since, Detection.reviewed_at >= since)))
+    daily: dict[date, Counter] = defaultdict(Counter)
+    totals = Counter()
+    for source, status, created, reviewed in db.session.execute(query):
+        if as_utc(created) >= since:
+            kind = "added" if source == USER else "found"
+            daily[as_utc(created).date()][kind] += 1
+            totals[kind] += 1
+        if status == Status.NOT_A_FACE and reviewed is not None and as_utc(reviewed) >= since:
+            daily[as_utc(reviewed).date()]["rejected"] += 1
+            totals["rejected"] += 1
+    return {"days": days, "recognizers": FACE_RECOGNIZERS,
+            "totals": {k: totals[k] for k in ("found", "added", "rejected")},
+            "daily": [{"period": d.isoformat(), "added": c["added"], "rejected": c["rejected"]}
+                      for d, c in sorted(daily.items()) if c["added"] or c["rejected"]]}

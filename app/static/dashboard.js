@@ -1,4 +1,5 @@
-// Model-health charts (Chart.js, served by the app) from the JSON the page embeds, and live run progress.
+// Model-health and face-detector charts (Chart.js, served by the app) from the JSON the page embeds, and live run
+// progress.
 (function () {
   "use strict";
   var source = document.getElementById("health-data");
@@ -78,6 +79,17 @@
     });
   }
 
+  function detector(data) {
+    var daily = data.daily;
+    draw("chart-detector", {
+      type: "bar",
+      data: { labels: daily.map(function (d) { return d.period; }), datasets: [
+        { label: "faces added", data: daily.map(function (d) { return d.added; }), backgroundColor: palette[4] },
+        { label: "marked not a face", data: daily.map(function (d) { return d.rejected; }), backgroundColor: palette[2] }] },
+      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "boxes" } } } }
+    });
+  }
+
   function follow(box) {
     var url = box.getAttribute("data-run-url");
     var timer = setInterval(function () {
@@ -94,6 +106,8 @@
   }
 
   if (source) charts(JSON.parse(source.textContent));
+  var found = document.getElementById("detector-data");
+  if (found) detector(JSON.parse(found.textContent));
   var box = document.getElementById("run-progress");
   if (box) follow(box);
 })();

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import Detection, Prediction, Result, RetrainRun, RunStatus, Status
+from app.models import NOT_A_FACE, Detection, Prediction, Result, RetrainRun, RunStatus, Status
 from app.models.base import utcnow
 from app.services import accounts, health, registry, reviewers
 from loop_support import base_data, other_digits, with_loop_settings  # noqa: F401 - fixtures
@@ -127,3 +127,26 @@ def test_admin_promotes_and_rolls_back_from_the_page(app, client, login, other_d
     with app.app_context():
         assert registry.champion("digits").version == baseline
     assert client.post("/models/versions/999/promote").status_code == 404
+
+
+def test_the_detector_panel_counts_drawn_faces_and_rejected_boxes_per_day(app, client, login, upload,
+                                                                         three_faces_jpeg):
+    kept = login()
+    upload(three_faces_jpeg, ["emotion7"])
+    kept.post("/predictions/1/faces", data={"recognizer": "emotion7", "x": 30, "y": 40, "w": 90, "h": 100})
+    kept.post("/detections/1/feedback", data={"label": NOT_A_FACE})
+    kept.post("/detections/3/feedback", data={"label": NOT_A_FACE})
+    kept.post("/detections/3/undo")
+    with app.app_context():
+        assert health.report("emotion7")["totals"]["detections"] == 3  # a box that is no face says nothing of the model
+        report = health.detector()
+    today = utcnow().date().isoformat()
+    assert report["totals"] == {"found": 3, "added": 1, "rejected": 1}
+    assert report["daily"] == [{"period": today, "added": 1, "rejected": 1}]
+    client.post("/logout")
+    login("root@example.com")
+    with app.app_context():
+        reviewers.grant("root@example.com", None)
+    page = client.get("/models").get_data(as_text=True)
+    assert 'data-test="stat-added">1<' in page and 'data-test="stat-rejected">1<' in page
+    assert 'id="chart-detector"' in page and 'id="detector-data"' in page and "dashboard.js" in page
