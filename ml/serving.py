@@ -87,10 +87,13 @@ def classify(classifier: Classifier, image, face_detector=None) -> list[Detectio
     if recognizer.faces:
         from ml import faces  # noqa: PLC0415
 
-        found = (face_detector or faces.default_detector()).find(image)
-        boxes = [face.box for face in found]
-        crops = [prepare(faces.crop(image, face), recognizer) for face in found]
-    else:
-        boxes = [(0, 0, image.width, image.height)]
-        crops = [prepare(image, recognizer)]
-    return classifier.detections(crops, boxes)
+        return classify_faces(classifier, image, (face_detector or faces.default_detector()).find(image))
+    return classifier.detections([prepare(image, recognizer)], [(0, 0, image.width, image.height)])
+
+
+def classify_faces(classifier: Classifier, image, found) -> list[Detection]:
+    """Classify the given faces (ml.faces.Face) of a decoded PIL image, each through the one face crop."""
+    from ml import faces  # noqa: PLC0415
+
+    crops = [prepare(faces.crop(image, face), classifier.recognizer) for face in found]
+    return classifier.detections(crops, [face.box for face in found])

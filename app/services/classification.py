@@ -12,9 +12,9 @@ from app import imaging, serving
 from app.services import champions
 from app.storage import StorageError
 from ml.artifact import ArtifactError
-from ml.preprocess import ImageError, prepare
+from ml.preprocess import ImageError
 from ml.recognizers import RECOGNIZERS
-from ml.serving import Detection, classify as run_classifier
+from ml.serving import Detection, classify as run_classifier, classify_faces
 
 
 class UploadError(ValueError):
@@ -120,8 +120,7 @@ def classify(data: bytes, names: Iterable[str]) -> Classification:
 
 def classify_box(image: Image.Image, name: str, box: tuple[int, int, int, int]) -> tuple[str, Detection]:
     """Classify the face in `box` of a decoded photo with the recognizer's champion: (model version, detection)."""
-    from ml import faces  # noqa: PLC0415 - OpenCV loads on the first face
+    from ml.faces import Face  # noqa: PLC0415 - OpenCV loads on the first face
 
     model = model_for(name)
-    crop = prepare(faces.crop(image, faces.Face(box)), model.classifier.recognizer)
-    return model.version, model.classifier.detections([crop], [box])[0]
+    return model.version, classify_faces(model.classifier, image, [Face(box)])[0]
