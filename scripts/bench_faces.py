@@ -28,7 +28,7 @@ from scripts.live_video import headshot  # noqa: E402
 
 SIZE = (640, 480)
 FACES_PER_SCENE = (1, 1, 1, 2, 3, 5)  # mostly portraits, some groups
-SETTINGS = [(side, threshold) for side in (416, 512, 640, 800) for threshold in (0.7, 0.8, 0.9)]
+SETTINGS = [(side, threshold) for side in (416, 512, 576, 640, 800) for threshold in (0.7, 0.75, 0.8, 0.9)]
 
 
 def parse_args() -> argparse.Namespace:
