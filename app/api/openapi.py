@@ -16,7 +16,7 @@ def _json(schema: dict, description: str) -> dict:
 def _errors(*codes: int, reasons: dict[int, str] | None = None) -> dict:
     usual = {400: "Malformed request or unknown recognizer", 401: "Missing, wrong or expired credentials",
              404: "Not found, or not yours", 413: "Upload larger than the limit",
-             422: "Not a usable image, or no face found", 503: "Model or storage unavailable"}
+             422: "Not a usable image", 503: "Model or storage unavailable"}
     usual.update(reasons or {})
     return {str(c): _json(_ref("Error"), usual[c]) for c in codes}
 
@@ -118,7 +118,9 @@ def _paths() -> dict:
             "post": {"summary": "Classify a photo and keep the result",
                      "requestBody": {"required": True, "content": {
                          "multipart/form-data": {"schema": _ref("PredictionUpload")}}},
-                     "responses": {"201": _json(_ref("Prediction"), "The kept prediction"),
+                     "responses": {"201": _json(_ref("Prediction"), "The kept prediction; a face recognizer "
+                                                "that found no face has no detections (add one with POST "
+                                                "/predictions/{prediction_id}/detections)"),
                                    **_errors(400, 401, 413, 422, 503)}},
             "get": {"summary": "Your predictions, newest first",
                     "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},

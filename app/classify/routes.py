@@ -34,6 +34,10 @@ def classify():
         return _upload_page(form, exc.status, str(exc))
     except classification.ModelUnavailable as exc:
         return _upload_page(form, 503, str(exc))
+    if outcome.found_nothing and not current_user.is_authenticated:
+        # Drawing a missed face needs the photo kept, and only signed-in users' photos are.
+        return _upload_page(form, 422, f"{classification.NO_FACE} Sign in to draw the face yourself, or try a "
+                                       "clear, front-facing, well-lit face.")
     if current_user.is_authenticated:
         try:
             prediction = predictions.record(current_user, outcome, form.location(),
@@ -41,6 +45,8 @@ def classify():
         except predictions.StorageUnavailable as exc:
             flash(str(exc), "error")
         else:
+            if outcome.found_nothing:
+                flash(f"{classification.NO_FACE} Draw a box around each face on the photo to add it.", "info")
             return redirect(url_for("classify.result", prediction_id=prediction.id))
     location = predictions.consented_location(form.use_location.data, form.location(), outcome.gps)
     return render_template("classify/result.html", prediction=None, results=outcome.results,

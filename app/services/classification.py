@@ -17,6 +17,9 @@ from ml.recognizers import RECOGNIZERS
 from ml.serving import Detection, classify as run_classifier, classify_faces
 
 
+NO_FACE = "No face found in the photo."
+
+
 class UploadError(ValueError):
     """Input that cannot be classified; `status` is the HTTP status to answer with."""
 
@@ -51,6 +54,11 @@ class Classification:
     def duration_ms(self) -> float:
         """Time taken by all recognizers together."""
         return sum(r.duration_ms for r in self.results)
+
+    @property
+    def found_nothing(self) -> bool:
+        """Whether no recognizer found anything (face recognizers found no face)."""
+        return not any(r.detections for r in self.results)
 
 
 class _FacesOnce:
@@ -113,8 +121,6 @@ def classify(data: bytes, names: Iterable[str]) -> Classification:
         detections = run_classifier(model.classifier, image, face_detector=faces)
         elapsed = (time.perf_counter() - started) * 1000
         outcome.results.append(RecognizerResult(name, model.version, round(elapsed, 1), detections))
-    if not any(r.detections for r in outcome.results):
-        raise UploadError("No face found in the photo. Try a clear, front-facing, well-lit face.")
     return outcome
 
 

@@ -54,13 +54,20 @@ def test_bad_upload_in_the_api(case, small_limits, token_for, upload, face_jpeg,
     assert counts() == (0, 0, 0) and stored() == []
 
 
-def test_no_face_found(login, upload, token_for, faceless_png, stored, counts):
+def test_no_face_found_is_refused_to_a_visitor_and_kept_for_drawing_for_a_user(client, login, upload, token_for,
+                                                                              faceless_png, stored, counts):
+    page = upload(faceless_png, ["emotion7"])  # not signed in: nothing is kept, so nothing could be drawn
+    assert page.status_code == 422 and "No face found" in page.get_data(as_text=True)
+    assert counts() == (0, 0, 0) and stored() == []
     login()
     page = upload(faceless_png, ["emotion7", "emotion4"])
-    assert page.status_code == 422 and "No face found" in page.get_data(as_text=True)
+    assert page.status_code == 302
+    shown = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "No face found in the photo. Draw a box around each face" in shown and "Add a face" in shown
+    assert client.get("/history").status_code == 200 and client.get("/profile").status_code == 200
     api = upload(faceless_png, ["emotion7"], api=token_for())
-    assert api.status_code == 422 and "No face found" in api.get_json()["error"]
-    assert counts() == (0, 0, 0) and stored() == []
+    assert api.status_code == 201 and [r["detections"] for r in api.get_json()["results"]] == [[]]
+    assert counts() == (2, 0, 0) and len(stored()) == 2  # two photos kept, no detection
 
 
 def test_no_face_for_one_recognizer_keeps_the_others(token_for, upload, faceless_png):
