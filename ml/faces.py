@@ -24,7 +24,7 @@ SCORE_THRESHOLD = 0.8
 NMS_THRESHOLD = 0.3
 # The expression crop: a square on the face box's centre, MARGIN of the box's size added on every side, rotated
 # so the eyes are level; chosen by emotion accuracy on whole-head photos the detector cropped (README).
-MARGIN = 0.15
+MARGIN = 0.0
 CENTRE_DROP = 0.0  # of the box's height: where the crop's centre sits below the box's
 _import_lock = threading.Lock()
 
