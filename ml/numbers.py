@@ -169,7 +169,8 @@ class NumberReader:
     def classify(self, image: Image.Image, boxes: list[tuple[Box, float | None]], whole: bool = False) -> list[Digit]:
         """Read each box (the SVHN format-2 crop: square on its centre, edge padded, 32×32) in one batch."""
         recognizer = self.classifier.recognizer
-        crops = [prepare(image if whole else crop_digit(image, *box), recognizer) for box, _ in boxes]
+        pixels = None if whole else np.asarray(to_mode(image, "RGB"))  # converted once for every box
+        crops = [prepare(image if whole else crop_digit(pixels, *box), recognizer) for box, _ in boxes]
         if not crops:
             return []
         probs = self.classifier.predict(np.stack(crops))

@@ -24,12 +24,13 @@ def is_box_header(columns: list[str]) -> bool:
     return set(BOX_COLUMNS) <= set(columns)
 
 
-def crop_digit(photo: Image.Image, left: int, top: int, width: int, height: int) -> Image.Image:
-    """Cut one digit the SVHN format 2 way: square box on the digit's centre, edge padded, resized to 32×32."""
+def crop_digit(photo: Image.Image | np.ndarray, left: int, top: int, width: int, height: int) -> Image.Image:
+    """Cut one digit the SVHN format 2 way: square box on the digit's centre, edge padded, resized to 32×32. Pass
+    the photo's RGB array when cutting several digits of one photo, so it is converted once."""
     side = max(width, height)
     # Python's round, like the crops in ../shared/datasets/svhn, which this matches pixel for pixel.
     x0, y0 = round(left + (width - side) / 2), round(top + (height - side) / 2)
-    pixels = np.asarray(photo.convert("RGB"))
+    pixels = photo if isinstance(photo, np.ndarray) else np.asarray(photo.convert("RGB"))
     # Clipping the indices repeats the border pixels: edge padding without padding the whole photo.
     rows = np.clip(np.arange(y0, y0 + side), 0, pixels.shape[0] - 1)
     cols = np.clip(np.arange(x0, x0 + side), 0, pixels.shape[1] - 1)
@@ -58,7 +59,8 @@ def _crops(source: Path, boxes: list[dict]) -> list[Sample]:
             continue
         if path not in photos:
             try:
-                photos = {path: open_image(path)}  # boxes of one photo come together: keep one open
+                # Boxes of one photo come together: keep one open, as an RGB array.
+                photos = {path: np.asarray(open_image(path).convert("RGB"))}
             except ImageError as exc:
                 raise DataFormatError(f"{path}: expected a photo for the boxes in {source} ({exc})") from None
         crop = crop_digit(photos[path], *(int(round(box[k])) for k in ("left", "top", "width", "height")))
