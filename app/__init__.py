@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from app import busy, guards, security, storage, templating
-from app.config import Config
+from app.config import Config, celery_settings, embedded_broker_folder
 from app.extensions import csrf, db, login_manager
 from app.schema import migration_commands
 from app.tasks import celery_init_app
@@ -24,6 +24,9 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     else:
         app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("REDIS_URL") and app.config["CELERY"] == celery_settings(None):
+        app.config["CELERY"] = celery_settings(None, *embedded_broker_folder(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                                             app.instance_path))
 
     db.init_app(app)
     login_manager.init_app(app)
@@ -55,7 +58,7 @@ def _init_learning_loop(app: Flask) -> None:
     """Registry CLI, retraining tasks and schedule, review queue, model health and data export."""
     from flask_login import current_user  # noqa: PLC0415
 
-    from app import dashboard, export, loop_cli, review
+    from app import dashboard, data_cli, export, loop_cli, review
     from app.services import reviewers
     from app.tasks import retraining
 
@@ -68,3 +71,4 @@ def _init_learning_loop(app: Flask) -> None:
     app.cli.add_command(loop_cli.models)
     app.cli.add_command(loop_cli.retrain)
     app.cli.add_command(loop_cli.reviewers)
+    app.cli.add_command(data_cli.data)

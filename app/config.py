@@ -21,13 +21,22 @@ def database_url(value: str | None) -> str:
     return value
 
 
-def celery_settings(redis_url: str | None) -> dict:
-    """Broker and result backend: Redis when REDIS_URL is set, else SQLite files in instance/."""
+def embedded_broker_folder(database_uri: str, instance_path: str | Path) -> tuple[Path, str]:
+    """Where the embedded broker's files go, and their name prefix: beside a SQLite database (named after it),
+    else in the instance folder; so two instances never share a queue, and an app's web and worker always do."""
+    if database_uri.startswith("sqlite:///") and database_uri != "sqlite:///:memory:":
+        path = Path(database_uri.removeprefix("sqlite:///"))
+        return path.parent, f"{path.stem}."
+    return Path(instance_path), ""
+
+
+def celery_settings(redis_url: str | None, folder: Path = INSTANCE, name: str = "") -> dict:
+    """Broker and result backend: Redis when REDIS_URL is set, else SQLite files in `folder`."""
     if redis_url:
         broker, backend = redis_url, redis_url
     else:
-        broker = f"sqla+sqlite:///{INSTANCE / 'celery-broker.sqlite'}"
-        backend = f"db+sqlite:///{INSTANCE / 'celery-results.sqlite'}"
+        broker = f"sqla+sqlite:///{folder / f'{name}celery-broker.sqlite'}"
+        backend = f"db+sqlite:///{folder / f'{name}celery-results.sqlite'}"
     return {"broker_url": broker, "result_backend": backend, "task_ignore_result": True,
             "broker_connection_retry_on_startup": True}
 
@@ -89,5 +98,14 @@ class Config:
     RETRAIN_QUEUED_TIMEOUT_S = int(os.environ.get("RETRAIN_QUEUED_TIMEOUT_S", str(6 * 3600)))
     RETRAIN_HEARTBEAT_S = float(os.environ.get("RETRAIN_HEARTBEAT_S", "10"))
     PROMOTION_MARGIN = float(os.environ.get("PROMOTION_MARGIN", "0.01"))
+    # The gate's statistics (app.services.gate) and honest hold-outs (ml.grouping); see README "Retraining".
+    PROMOTION_CONFIDENCE = float(os.environ.get("PROMOTION_CONFIDENCE", "0.95"))
+    RETRAIN_MIN_GATE = int(os.environ.get("RETRAIN_MIN_GATE", "30"))
+    RETRAIN_MAX_ECE_INCREASE = float(os.environ.get("RETRAIN_MAX_ECE_INCREASE", "0.02"))
+    RETRAIN_VALIDATION_PERCENT = int(os.environ.get("RETRAIN_VALIDATION_PERCENT", "15"))
+    RETRAIN_SESSION_GAP_S = float(os.environ.get("RETRAIN_SESSION_GAP_S", "600"))
+    RETRAIN_SIMILAR_BITS = int(os.environ.get("RETRAIN_SIMILAR_BITS", "6"))
+    RETRAIN_DISTILL = float(os.environ.get("RETRAIN_DISTILL", "0.5"))
+    BASE_DATA_CACHE_DIR = os.environ.get("BASE_DATA_CACHE_DIR") or str(INSTANCE / "base-data")
     CHAMPION_CHECK_S = float(os.environ.get("CHAMPION_CHECK_S", "5"))
     LOW_CONFIDENCE = float(os.environ.get("LOW_CONFIDENCE", "0.5"))

@@ -27,10 +27,14 @@ class Example:
     data: bytes
 
 
-def in_holdout(example_id: int, percent: int) -> bool:
-    """Whether a feedback example belongs to the held-out evaluation slice; fixed for life by its id."""
-    digest = hashlib.sha256(f"feedback-{example_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < percent
+def carve(data: Dataset, fraction: float, seed: int = 1234) -> tuple[Dataset, Dataset]:
+    """A stratified (train, validation) split of a base sample (distinct files, so rows may be split)."""
+    from ml.train import split_validation  # noqa: PLC0415
+
+    train_idx, val_idx = split_validation(data.labels, fraction, seed)
+    train, validation = data.subset(train_idx), data.subset(val_idx)
+    validation.split = "validation"
+    return train, validation
 
 
 def sample_folder(root: str | Path, split: str, recognizer: Recognizer, per_class: int = 0,
@@ -108,29 +112,63 @@ def manifest(parts: dict[str, Dataset]) -> tuple[dict, str]:
 
 
 def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_dir: str | Path, *,
-              epochs: int, learning_rate: float, batch_size: int = 32, progress=None,
-              extra_metadata: dict | None = None) -> Path:
-    """Continue training the model in `init_dir` on `data`; the best epoch becomes an artifact in `out_dir`."""
+              validation: Dataset, epochs: int, learning_rate: float, batch_size: int = 32, progress=None,
+              targets: np.ndarray | None = None, extra_metadata: dict | None = None) -> Path:
+    """Continue training the model in `init_dir` on `data`; the best epoch on `validation` (which also fits
+    the temperature) becomes an artifact in `out_dir`."""
     from ml.train import TrainConfig, train  # noqa: PLC0415 - imports TensorFlow
 
     config = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=max(2, epochs),
                          batch_size=batch_size, init=str(init_dir))
-    return train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata)
+    return train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata,
+                 validation=validation, targets=targets)
+
+
+def distillation_targets(teacher_dir: str | Path, data: Dataset, n_base: int, weight: float) -> np.ndarray:
+    """Training targets for `data` whose first `n_base` rows (the base sample) blend the one-hot label with the
+    teacher's probabilities by `weight`: learning without forgetting, the champion's answers on the old domain
+    pull the candidate back towards them. Feedback rows keep their one-hot labels."""
+    from ml.evaluate import predict_dataset  # noqa: PLC0415
+    from ml.serving import Classifier
+
+    targets = np.eye(len(data.classes), dtype=np.float32)[data.labels]
+    if weight > 0 and n_base:
+        teacher = predict_dataset(Classifier(teacher_dir, threads=None), data.images[:n_base])
+        targets[:n_base] = (1 - weight) * targets[:n_base] + weight * teacher
+    return targets
+
+
+def predict(artifact_dir: str | Path, parts: dict[str, Dataset], progress=None) -> dict[str, np.ndarray]:
+    """Calibrated probabilities of an artifact on each dataset through the serving path (LiteRT);
+    `progress(done, total)` after each batch."""
+    from ml.serving import Classifier  # noqa: PLC0415
+
+    classifier = Classifier(artifact_dir, threads=None)
+    total, done, found = sum(len(d) for d in parts.values()), 0, {}
+    for name, data in parts.items():
+        batches = []
+        for i in range(0, len(data), 256):
+            batches.append(classifier.predict(data.images[i:i + 256]))
+            done += len(batches[-1])
+            if progress:
+                progress(done, total)
+        found[name] = np.concatenate(batches) if batches else np.zeros((0, len(classifier.classes)), np.float32)
+    return found
+
+
+def report(data: Dataset, probs: np.ndarray) -> dict:
+    """The metric summary of predictions on one dataset, with its digest."""
+    from ml import metrics  # noqa: PLC0415
+
+    if len(data):
+        found = metrics.summary(data.labels, probs, data.classes)
+    else:  # nothing to measure yet (no gate feedback): say so instead of dividing by zero
+        found = {"n": 0, "accuracy": 0.0, "macro_f1": 0.0, "ece": 0.0, "per_class": {},
+                 "confusion": [], "classes": list(data.classes)}
+    return {**found, "dataset_sha256": data.digest}
 
 
 def evaluate(artifact_dir: str | Path, parts: dict[str, Dataset]) -> dict[str, dict]:
     """Metrics of an artifact on each prepared dataset, through the serving path (LiteRT)."""
-    from ml import metrics  # noqa: PLC0415
-    from ml.evaluate import predict_dataset
-    from ml.serving import Classifier
-
-    classifier = Classifier(artifact_dir, threads=None)
-    reports = {}
-    for name, data in parts.items():
-        if len(data):
-            report = metrics.summary(data.labels, predict_dataset(classifier, data.images), classifier.classes)
-        else:  # nothing to measure yet (no held-out feedback): say so instead of dividing by zero
-            report = {"n": 0, "accuracy": 0.0, "macro_f1": 0.0, "ece": 0.0, "per_class": {},
-                      "confusion": [], "classes": list(classifier.classes)}
-        reports[name] = {**report, "dataset_sha256": data.digest}
-    return reports
+    probs = predict(artifact_dir, parts)
+    return {name: report(data, probs[name]) for name, data in parts.items()}

@@ -18,6 +18,7 @@ from ml.data import Dataset
 from ml.recognizers import Recognizer
 
 Progress = Callable[[dict], None]
+BATCH_REPORT_S = 2.0  # how often progress is reported within an epoch
 
 
 @dataclass
@@ -154,10 +155,24 @@ def progress_callback(progress: Progress | None, epochs: int, monitor: str, best
         page's live progress) or else as one line on stderr (Keras' own bar shows only the epoch in progress)."""
 
         def on_train_begin(self, logs=None):
-            self.start, self.first, self.best = time.monotonic(), None, best
+            self.start, self.first, self.best, self.shown = time.monotonic(), None, best, None
 
         def on_epoch_begin(self, epoch, logs=None):
             self.first = epoch if self.first is None else self.first  # a resumed run starts past zero
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            # The first report comes after the first batch, then every few seconds: an epoch can take minutes.
+            now = time.monotonic()
+            if not progress or (self.shown is not None and now - self.shown < BATCH_REPORT_S):
+                return
+            self.shown = now
+            steps = max(1, int(self.params.get("steps") or 1))
+            done = self.epoch - self.first + (batch + 1) / steps
+            eta = (now - self.start) / done * (epochs - self.epoch - (batch + 1) / steps)
+            progress({"epoch": self.epoch + 1, "epochs": epochs, "batch": batch + 1, "batches": steps,
+                      "percent": round(100 * (self.epoch + (batch + 1) / steps) / epochs, 1),
+                      "eta_s": round(eta, 1), "best": self.best})
 
         def on_epoch_end(self, epoch, logs=None):
             done = epoch + 1
@@ -224,9 +239,11 @@ def schedule_callbacks(config: TrainConfig, monitor: str) -> list:
 
 
 def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: TrainConfig,
-          progress: Progress | None = None, extra_metadata: dict | None = None) -> Path:
-    """Train on `data` (validation carved from it), save the best model as an artifact in `out_dir`. Rerun with
-    the same arguments after an interruption to resume from the last finished epoch."""
+          progress: Progress | None = None, extra_metadata: dict | None = None,
+          validation: Dataset | None = None, targets: np.ndarray | None = None) -> Path:
+    """Train on `data` (validation carved from it unless `validation` is given), save the best model as an
+    artifact in `out_dir`. `targets` replaces the one-hot targets row by row (soft targets, for distillation).
+    Rerun with the same arguments after an interruption to resume from the last finished epoch."""
     import keras  # noqa: PLC0415
 
     from ml import augment, calibration, models  # noqa: PLC0415
@@ -237,9 +254,14 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
     work = out / "work"  # checkpoints and the resume state; removed once the artifact is written
     work.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    train_idx, val_idx = carve_validation(data, config)
     n_classes = len(recognizer.classes)
-    onehot = np.eye(n_classes, dtype=np.float32)[data.labels]
+    onehot = np.eye(n_classes, dtype=np.float32)[data.labels] if targets is None else targets.astype(np.float32)
+    if validation is None:
+        train_idx, val_idx = carve_validation(data, config)
+        val_images, val_labels = data.images[val_idx], data.labels[val_idx]
+    else:
+        train_idx, val_idx = np.arange(len(data)), np.arange(0)
+        val_images, val_labels = validation.images, validation.labels
 
     if config.init:
         model = artifact.load_keras(config.init)
@@ -250,8 +272,8 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
                   metrics=["accuracy"])
     fit_data = EpochData(data.images[train_idx], onehot[train_idx], config.batch_size, config.seed,
                          augment.for_recipe(recognizer.flip, config.augment))
-    has_val = len(val_idx) > 0
-    val_data = _pipeline(data.images[val_idx], onehot[val_idx], 256) if has_val else None
+    has_val = len(val_labels) > 0
+    val_data = _pipeline(val_images, np.eye(n_classes, dtype=np.float32)[val_labels], 256) if has_val else None
     monitor = "val_accuracy" if has_val else "accuracy"
     best = work / "best.keras"
     callbacks = [
@@ -269,19 +291,22 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
                         shuffle=False)  # EpochData shuffles, seeded by the epoch
     seconds = time.monotonic() - started
     model = keras.models.load_model(best) if best.exists() else model
-    artifact.save(model, recognizer, out, architecture=config.arch if not config.init else f"init:{config.init}",
+    # A fine-tuned model keeps its parent's architecture (the path it started from is not a name of one).
+    architecture = artifact.read_metadata(config.init).get("architecture", config.arch) if config.init else config.arch
+    artifact.save(model, recognizer, out, architecture=architecture,
                   # After a resume, this call's history starts at the restored epoch (history.epoch).
                   training={"config": asdict(config), "seconds_this_run": round(seconds, 1),
                             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
                             "resumed_from_epoch": history.epoch[0] if history.epoch else None,
                             "history": {k: [round(float(v), 4) for v in vals]
                                         for k, vals in history.history.items()}},
-                  dataset={**data.manifest(), "train_rows": int(len(train_idx)), "val_rows": int(len(val_idx))},
+                  dataset={**data.manifest(), "train_rows": int(len(train_idx)), "val_rows": int(len(val_labels))},
                   metrics={"validation": None}, **(extra_metadata or {}))
-    artifact.write_validation_ids(out, image_ids(data.images[val_idx]))
+    artifact.write_validation_ids(out, image_ids(val_images))
     if has_val:  # the validation figures come from the serving path, at the fitted temperature
-        calibration.calibrate_artifact(out, data.images[val_idx], data.labels[val_idx],
-                                       f"validation split of {data.source} [{data.split}]")
+        where = f"{validation.source} [{validation.split}]" if validation is not None else \
+            f"validation split of {data.source} [{data.split}]"
+        calibration.calibrate_artifact(out, val_images, val_labels, where)
     for path in sorted(work.rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()
     work.rmdir()

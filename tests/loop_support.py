@@ -56,7 +56,10 @@ def with_loop_settings(settings: dict, base_data: Path, tmp_path: Path) -> dict:
         MODEL_CACHE_DIR=str(tmp_path / "model-cache"), RETRAIN_DIR=str(tmp_path / "retrain"),
         RETRAIN_EPOCHS=3, RETRAIN_LEARNING_RATE=0.003, RETRAIN_BATCH_SIZE=16, RETRAIN_BASE_PER_CLASS=8, RETRAIN_TEST_PER_CLASS=0,
         RETRAIN_FEEDBACK_REPEAT=4, RETRAIN_HOLDOUT_PERCENT=50, RETRAIN_MIN_NEW_LABELS=5,
-        RETRAIN_HEARTBEAT_S=0.2, PROMOTION_MARGIN=1.0, CHAMPION_CHECK_S=0.0)
+        RETRAIN_HEARTBEAT_S=0.2, PROMOTION_MARGIN=1.0, CHAMPION_CHECK_S=0.0, RETRAIN_MIN_GATE=1,
+        RETRAIN_MAX_ECE_INCREASE=1.0, BASE_DATA_CACHE_DIR=str(tmp_path / "base-data"),
+        # Test rows are made a moment apart by one user, of one checkerboard: no sessions, no look-alikes.
+        RETRAIN_SESSION_GAP_S=0, RETRAIN_SIMILAR_BITS=-1)
     return settings
 
 

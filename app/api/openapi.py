@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1; tests validate real responses against these schemas."""
 from __future__ import annotations
 
+from app.api import loop_openapi
 from app.services.added_faces import FACE_RECOGNIZERS, MIN_SIDE
 from ml.recognizers import RECOGNIZERS
 
@@ -173,8 +174,8 @@ def document(server_url: str) -> dict:
                  "description": "Classify photos with VisionLoop's recognizers, then confirm or correct them."},
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
-        "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "paths": {**_paths(), **loop_openapi.PATHS},
+        "components": {"schemas": {**SCHEMAS, **loop_openapi.SCHEMAS}, "securitySchemes": {
             "basic": {"type": "http", "scheme": "basic", "description": "email and password"},
             "bearer": {"type": "http", "scheme": "bearer"}}},
     }

@@ -44,9 +44,11 @@ def recognizer(name: str):
     name = known_recognizer(name)
     retraining.reap_stale(name)
     registry.ensure_baselines()
+    runs = retraining.latest_runs(name)
     return render_template("dashboard/recognizer.html", name=name, data=health.report(name),
                            versions=registry.versions(name), champion=registry.champion(name),
-                           runs=retraining.latest_runs(name), active=retraining.active_run(name),
+                           runs=runs, judged=next((r for r in runs if r.gate), None),
+                           active=retraining.active_run(name),
                            new_labels=retraining.new_labels(name), error=champions.errors().get(name),
                            form=FlaskForm(), describe=describe)
 

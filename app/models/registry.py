@@ -104,6 +104,7 @@ class RetrainRun(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
     champion_metrics: Mapped[dict] = mapped_column(JSON, default=dict)  # the parent on the same set
+    gate: Mapped[dict] = mapped_column(JSON, default=dict)  # the gate's paired figures (services.gate.decide)
     reason: Mapped[str | None] = mapped_column(Text)
 
     requested_by: Mapped[User | None] = relationship()

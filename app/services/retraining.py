@@ -54,6 +54,7 @@ def finish(run: RetrainRun, status: RunStatus, reason: str | None) -> None:
     run.reason = reason
     run.lock = None
     run.finished_at = utcnow()
+    run.progress = {"stage": status.value}  # a finished run shows its outcome, never its last phase
     db.session.commit()
 
 
@@ -78,6 +79,7 @@ def reap_stale(recognizer: str | None = None) -> list[RetrainRun]:
         if now - last > timedelta(seconds=limit):
             what = "worker stopped responding" if run.status == RunStatus.RUNNING else "no worker picked it up"
             run.status, run.lock, run.finished_at = RunStatus.FAILED, None, now
+            run.progress = {"stage": RunStatus.FAILED.value}
             run.reason = f"{what}: no heartbeat for {int((now - last).total_seconds())} s; the champion is unchanged"
             reaped.append(run)
     if reaped:
@@ -93,7 +95,9 @@ def beat(run_id: int, progress: dict | None = None) -> None:
     if progress is not None:
         values["progress"] = progress
     with db.engine.begin() as connection:
-        connection.execute(update(RetrainRun).where(RetrainRun.id == run_id).values(**values))
+        # Only while the run holds its lock: a run closed meanwhile keeps its final stage.
+        connection.execute(update(RetrainRun).where(RetrainRun.id == run_id, RetrainRun.lock.is_not(None))
+                           .values(**values))
 
 
 def labelled_query(recognizer: str):

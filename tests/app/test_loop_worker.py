@@ -70,7 +70,7 @@ def test_worker_retrains_promotes_and_the_site_serves_the_new_champion(
         assert champion.id == run.candidate_id and champion.parent.version == baseline
         assert champion.score("feedback") > db.session.get(RetrainRun, run.id).champion_metrics["feedback"]["accuracy"]
         assert registry.find(baseline).status == VersionStatus.ARCHIVED
-        assert "gains" in champion.note
+        assert "better on the gate slice" in champion.note
         new_version = champion.version
     served = upload(plain_png, ["digits"], api=headers).get_json()
     assert served["results"][0]["model_version"] == new_version != baseline
