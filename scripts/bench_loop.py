@@ -6,6 +6,7 @@ triggers a retrain. Reported: accuracy on the rest of that domain (through the A
 split before and after, the time taken, and labels lost (corrections missing from the run's frozen data).
 
     python scripts/bench_loop.py [--feedback 400] [--eval 600] [--epochs 3] [--base-per-class 300] [--keep]
+    python scripts/bench_loop.py --mode faces [--repeats 3] [--max-corrections 300]   # see bench_loop_faces.py
 
 It runs on a temporary database and storage, removed afterwards unless --keep; the real instance folder is
 not touched.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_loop_faces
 
 import matplotlib  # noqa: E402 - only for its bundled DejaVu/STIX/Computer Modern fonts
 import numpy as np  # noqa: E402
@@ -41,6 +43,7 @@ from app.services import accounts, registry, retraining, training  # noqa: E402
 FONTS = [p for p in sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf"))
          if p.name.startswith(("DejaVu", "cmr", "cmss", "cmb", "STIXGeneral"))]
 EMAIL, PASSWORD = "bench@example.com", "bench-password"
+FEEDBACK_PARTS = ("feedback_train", "feedback_validation", "feedback_gate")
 
 
 def printed_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,9 +63,9 @@ def printed_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
 class Api:
     """The JSON API over loopback HTTP, as an outside client uses it."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, email: str = EMAIL, password: str = PASSWORD):
         self.base = base
-        basic = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
+        basic = base64.b64encode(f"{email}:{password}".encode()).decode()
         self.token = self._call("POST", "/api/v1/tokens", headers={"Authorization": f"Basic {basic}"})["token"]
 
     def _call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> dict:
@@ -73,18 +76,18 @@ class Api:
     def _auth(self, extra: dict | None = None) -> dict:
         return {"Authorization": f"Bearer {self.token}", **(extra or {})}
 
-    def classify(self, png: bytes) -> dict:
-        """POST /api/v1/predictions with one image for the digits recognizer."""
+    def classify(self, png: bytes, recognizer: str = "digits") -> dict:
+        """POST /api/v1/predictions with one image for one recognizer."""
         boundary = uuid.uuid4().hex
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"recognizers\"\r\n\r\ndigits\r\n"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"recognizers\"\r\n\r\n{recognizer}\r\n"
                 f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"d.png\"\r\n"
                 f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
         return self._call("POST", "/api/v1/predictions", body,
                           self._auth({"Content-Type": f"multipart/form-data; boundary={boundary}"}))
 
-    def correct(self, prediction_id: int, label: str) -> dict:
-        """POST /api/v1/predictions/<id>/feedback."""
-        body = json.dumps({"recognizer": "digits", "detection": 0, "label": label}).encode()
+    def correct(self, prediction_id: int, label: str, recognizer: str = "digits", detection: int = 0) -> dict:
+        """POST /api/v1/predictions/<id>/feedback: the model's label confirms, another corrects."""
+        body = json.dumps({"recognizer": recognizer, "detection": detection, "label": label}).encode()
         return self._call("POST", f"/api/v1/predictions/{prediction_id}/feedback", body,
                           self._auth({"Content-Type": "application/json"}))
 
@@ -113,14 +116,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feedback", type=int, default=400, help="new-domain images users send and correct")
     parser.add_argument("--eval", type=int, default=600, help="held-out new-domain images to measure on")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--base-per-class", type=int, default=300, help="cap on base training images per class")
+    parser.add_argument("--epochs", type=int, help="digits: 3; faces: RETRAIN_EPOCHS")
+    parser.add_argument("--base-per-class", type=int, help="cap on base images per class (digits: 300; faces: "
+                                                             "RETRAIN_BASE_PER_CLASS)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mode", choices=["digits", "faces"], default="digits",
+                        help="digits: printed digits; faces: the Taiwanese performers (scripts/bench_loop_faces.py)")
+    parser.add_argument("--repeats", type=int, default=3, help="faces: independent runs (performer splits)")
+    parser.add_argument("--max-corrections", type=int, default=300, help="faces: corrections users give at most")
     parser.add_argument("--keep", action="store_true",
                         help="keep the database, storage and models afterwards (say, to open the dashboard on them)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-loop-"))
     try:
+        if args.mode == "faces":
+            from bench_loop_faces import run_faces  # noqa: PLC0415
+
+            return run_faces(args, work)
         return run(args, work)
     finally:
         if args.keep:
@@ -138,7 +150,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.sqlite'}", "STORAGE_DIR": str(work / "storage"),
         "S3_BUCKET": None, "MODEL_CACHE_DIR": str(work / "model-cache"), "RETRAIN_DIR": str(work / "retrain"),
-        "RETRAIN_EPOCHS": args.epochs, "RETRAIN_BASE_PER_CLASS": args.base_per_class, "RETRAIN_TEST_PER_CLASS": 0,
+        "RETRAIN_EPOCHS": args.epochs or 3, "RETRAIN_BASE_PER_CLASS": args.base_per_class or 300,
+        "RETRAIN_TEST_PER_CLASS": 0,
         "CHAMPION_CHECK_S": 0.0,
         # The simulated users all come from one address: the per-address upload limit would stop the bench.
         "RATELIMIT_ENABLED": False,
@@ -187,7 +200,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         champion = registry.champion("digits")
         base_after = champion.metrics.get("base_test") if champion.id != baseline.id else base_before
         manifest = json.loads(app.extensions["storage"].get(candidate.manifest_key)) if candidate else {"parts": {}}
-        frozen = {e["key"] for part in ("feedback_train", "feedback_holdout") for e in manifest["parts"].get(part, [])}
+        frozen = {e["key"] for part in FEEDBACK_PARTS for e in manifest["parts"].get(part, [])}
         # A correction is kept when its crop sits in its label's folder and is in the run's frozen data.
         keys = {pid: db.session.scalar(db.select(Detection.crop_key).join(Result).join(Prediction)
                                        .where(Prediction.id == pid)) for pid in corrected}

@@ -1,5 +1,6 @@
 """Retraining: the gate both ways, the lock, stale and crashed runs, the CLI, and the schedule's due check."""
 import json
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -72,6 +73,7 @@ def test_cli_retrain_wait_prints_progress_and_rejects_without_gate_feedback(app,
     result = runner.invoke(args=["retrain", "digits", "--wait"])
     assert result.exit_code == 0, result.output
     assert "epoch 1/3" in result.output and "epoch 3/3" in result.output and "ETA" in result.output
+    assert re.search(r"training  epoch 1/3  ([1-9]|[12][0-9])(\.[0-9])?%", result.output)  # from the first batch
     assert "evaluating the champion" in result.output and "evaluating the candidate" in result.output
     assert "rejected" in result.output and "not enough evidence yet: 0 feedback images" in result.output
     with app.app_context():

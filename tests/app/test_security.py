@@ -47,6 +47,21 @@ def test_uploads_are_rate_limited_on_the_page_and_the_api(tight_limits, client, 
     assert api == [201, 201, 429]
 
 
+def test_an_admin_token_is_not_throttled_by_the_upload_limit(tight_limits, client, plain_png, token_for, app):
+    from tests.app.conftest import make_user  # noqa: PLC0415
+
+    with app.app_context():
+        make_user("root@example.com", admin=True)
+    admin, user = token_for("root@example.com"), token_for("ada@example.com")
+
+    def send(headers):
+        return client.post("/api/v1/predictions", headers=headers,
+                           data={"image": (io.BytesIO(plain_png), "a.png"), "recognizers": "digits"}).status_code
+
+    assert [send(admin) for _ in range(4)] == [201] * 4  # bulk evaluation by an admin
+    assert [send(user) for _ in range(3)] == [201, 201, 429]  # everyone else keeps the limit
+
+
 @pytest.fixture
 def limits_off(tight_limits, app_settings):
     app_settings.update(RATELIMIT_ENABLED=False)  # Flask-Limiter's own switch, e.g. for a benchmark
