@@ -18,6 +18,10 @@ from ml.preprocess import ImageError, open_image
 from ml.recognizers import Recognizer
 
 
+# Fewer images than this cannot fit a temperature worth having.
+MIN_CALIBRATION = 30
+
+
 @dataclass(frozen=True)
 class Example:
     """One labelled feedback image: its storage key, label and encoded bytes."""
@@ -113,15 +117,24 @@ def manifest(parts: dict[str, Dataset]) -> tuple[dict, str]:
 
 def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_dir: str | Path, *,
               validation: Dataset, epochs: int, learning_rate: float, batch_size: int = 32, progress=None,
-              targets: np.ndarray | None = None, extra_metadata: dict | None = None) -> Path:
-    """Continue training the model in `init_dir` on `data`; the best epoch on `validation` (which also fits
-    the temperature) becomes an artifact in `out_dir`."""
+              targets: np.ndarray | None = None, calibrate_on: Dataset | None = None, freeze: float = 0.0,
+              extra_metadata: dict | None = None) -> Path:
+    """Continue training the model in `init_dir` on `data`; the best epoch on `validation` becomes an artifact
+    in `out_dir`, its temperature fitted on `calibrate_on` when that holds MIN_CALIBRATION images or more
+    (else on `validation`); the first `freeze` share of the layers stays as it was."""
+    from ml.calibration import calibrate_artifact  # noqa: PLC0415
     from ml.train import TrainConfig, train  # noqa: PLC0415 - imports TensorFlow
 
-    config = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=max(2, epochs),
-                         batch_size=batch_size, init=str(init_dir))
-    return train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata,
-                 validation=validation, targets=targets)
+    # No class weights: the base sample is already near class-balanced, and weighting it again moves the
+    # candidate's class priors away from the champion's (measured: it costs base-test accuracy).
+    config = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=max(2, epochs), class_weight="none",
+                         batch_size=batch_size, init=str(init_dir), freeze=freeze)
+    out = train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata,
+                validation=validation, targets=targets)
+    if calibrate_on is not None and len(calibrate_on) >= MIN_CALIBRATION:
+        calibrate_artifact(out, calibrate_on.images, calibrate_on.labels,
+                           f"{calibrate_on.source} [{calibrate_on.split}]")
+    return out
 
 
 def distillation_targets(teacher_dir: str | Path, data: Dataset, n_base: int, weight: float) -> np.ndarray:

@@ -41,6 +41,7 @@ class TrainConfig:
     warmup_epochs: int = 0  # linear warm-up to `learning_rate` before the cosine
     weight_decay: float = 0.0  # decoupled weight decay
     augment: str = "basic"  # ml.augment.for_recipe: basic | strong
+    freeze: float = 0.0  # the first share of the layers is not trained (fine-tuning keeps those features)
 
 
 def split_validation(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -267,6 +268,8 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
         model = artifact.load_keras(config.init)
     else:
         model = models.build(config.arch, recognizer, config.weights)
+    for layer in model.layers[:int(len(model.layers) * config.freeze)]:
+        layer.trainable = False  # frozen batch-norm layers also keep their statistics of the old data
     model.compile(optimizer=optimizer_for(config),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])

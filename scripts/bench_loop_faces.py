@@ -23,7 +23,7 @@ from app.config import DATASETS
 from app.extensions import db
 from app.services import accounts, registry, retraining
 from bench_loop import FEEDBACK_PARTS, PASSWORD, Api, serve
-from ml import finetune, metrics, paired
+from ml import artifact, finetune, metrics, paired
 from ml.recognizers import get
 
 TAIWANESE, FER = DATASETS / "taiwanese", DATASETS / "fer2013"
@@ -126,8 +126,17 @@ def one_run(repeat: int, args, work: Path, people: dict, fer_test) -> dict:
                                        .where(Prediction.id.in_(list(given)), Detection.status.in_(["confirmed", "corrected"]))).all())
         lost = sum(1 for pid, label in given.items() if frozen.get(keys.get(pid)) != label)
         status, reason, gate = run.status.value, run.reason, run.gate
+        made = run.candidate.version if run.candidate else None
+        fitted = artifact.read_metadata(registry.materialize(run.candidate)).get("calibration") if made else None
+    with app.app_context():  # the candidate is measured whatever the gate said: served for a moment
+        temporary = made is not None and registry.champion(RECOGNIZER).version != made
+        if temporary:
+            registry.promote(registry.find(made))
     unseen_after = measure(admin, held_out)
     fer_after = fer_answers(app, fer_test)
+    with app.app_context():
+        if temporary:
+            registry.rollback(RECOGNIZER)  # the gate's decision stands
     fer_right = [p.argmax(axis=1) == fer_test.labels for p in (fer_before, fer_after)]
     unseen = paired.compare(unseen_before, unseen_after)
     fer = paired.compare(*fer_right)
@@ -139,7 +148,7 @@ def one_run(repeat: int, args, work: Path, people: dict, fer_test) -> dict:
             "status": status, "reason": reason, "gate": gate, "seconds": seconds, "lost": lost,
             "given": len(given), "corrections": corrections, "confirmations": confirmations, "faceless": faceless,
             "should_promote": should, "agrees": (status == "promoted") == should,
-            "gate_n": (gate.get("gate") or {}).get("n")}
+            "gate_n": (gate.get("gate") or {}).get("n"), "calibration": fitted}
 
 
 def _pts(found: dict) -> str:
@@ -171,6 +180,9 @@ def run_faces(args, work: Path) -> int:
         print(f"  FER-2013 ECE {r['ece_before']:.3f} -> {r['ece_after']:.3f}; labels lost {r['lost']} of {r['given']}; "
               f"independent verdict: {'promote' if r['should_promote'] else 'keep'}; gate "
               f"{'agrees' if r['agrees'] else 'DISAGREES'}")
+        if r["calibration"]:
+            print(f"  candidate temperature {r['calibration']['temperature']} fitted on {r['calibration']['fitted_on']} "
+                  f"(n={r['calibration']['n']})")
     promoted = [r for r in results if r["status"] == "promoted"]
     checks = {
         "unseen people +15 points (promoted runs)": bool(promoted) and all(r["unseen"]["difference"] >= 0.15 for r in promoted),

@@ -145,10 +145,14 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
     out = finetune.fine_tune(recognizer, data, parent_dir, work / "candidate", validation=validation,
                              epochs=config["RETRAIN_EPOCHS"], learning_rate=config["RETRAIN_LEARNING_RATE"],
                              batch_size=config["RETRAIN_BATCH_SIZE"], targets=targets,
+                             # The champion trained on the base sample's images: only feedback it never saw
+                             # (the grouped validation slice) can say how sure the candidate should be.
+                             calibrate_on=parts["feedback_validation"], freeze=config["RETRAIN_FREEZE"],
                              progress=lambda p: _stage(run_id, echo, "training", **p),
                              extra_metadata={"manifest_sha256": sha, "parent_version": parent.version,
                                              "fine_tuned": {"parent_version": parent.version,
                                                             "distillation": config["RETRAIN_DISTILL"],
+                                                            "freeze": config["RETRAIN_FREEZE"],
                                                             "feedback_repeat": config["RETRAIN_FEEDBACK_REPEAT"]}})
 
     fixed = {"base_test": parts["base_test"], "feedback": parts["feedback_gate"]}

@@ -132,3 +132,22 @@ def test_unreachable_broker_fails_the_run_with_a_reason(app_settings, request):
         run, created = start("digits", "admin")
         assert created and run.status == RunStatus.FAILED and "broker" in run.reason
         assert retraining.active_run("digits") is None
+
+
+def test_frozen_feature_layers_keep_the_champions_weights(app):
+    app.config["RETRAIN_FREEZE"] = 0.5
+    rng = np.random.default_rng(8)
+    with app.app_context():
+        registry.ensure_baseline("digits")
+        add_labelled([pattern_image(rng) for _ in range(6)], "5")
+        run = training.execute(retraining.request("digits", "cli")[0].id)
+        assert run.candidate is not None, run.reason
+        from ml.artifact import load_keras  # noqa: PLC0415
+
+        parent, candidate = (load_keras(registry.materialize(v)) for v in (run.parent, run.candidate))
+    half = len(parent.layers) // 2
+    frozen = [w for layer in parent.layers[:half] for w in layer.get_weights()]
+    assert frozen and all(np.array_equal(a, b) for a, b in zip(
+        frozen, [w for layer in candidate.layers[:half] for w in layer.get_weights()]))
+    assert not all(np.array_equal(a, b) for a, b in zip(parent.layers[-1].get_weights(),
+                                                         candidate.layers[-1].get_weights()))
