@@ -19,6 +19,7 @@ REVIEWER = {"anonymous": "login", "other": "denied", "owner": "denied", "reviewe
 ADMIN = {**REVIEWER, "reviewer": "denied"}
 API_SIGNED_IN = {**OPEN, "anonymous": "token"}
 API_OWNER = {**OWNER, "anonymous": "token"}
+API_ADMIN = {**ADMIN, "anonymous": "token"}
 
 # (method, url, who may) for every rule. The owner has predictions 1-3 (one detection each), live session 1
 # with a snapshot and retraining run 1.
@@ -65,6 +66,12 @@ ROUTES = [
     ("POST", "/models/versions/1/promote", ADMIN),
     ("POST", "/models/digits/rollback", ADMIN),
     ("POST", "/admin/reviewers/3/revoke", ADMIN),
+    ("GET", "/api/v1/loop/versions", API_ADMIN),
+    ("GET", "/api/v1/loop/runs", API_ADMIN),
+    ("GET", "/api/v1/loop/runs/1", API_ADMIN),
+    ("POST", "/api/v1/loop/runs", API_ADMIN),
+    ("POST", "/api/v1/loop/versions/1/promote", API_ADMIN),
+    ("POST", "/api/v1/loop/digits/rollback", API_ADMIN),
     ("POST", "/api/v1/predictions", API_SIGNED_IN),
     ("POST", "/api/v1/tokens", dict.fromkeys(ROLES, "token")),  # HTTP Basic only: a bearer token is not enough
     ("POST", "/live/sessions/1/delete", OWNER),
