@@ -105,7 +105,7 @@ class Config:
     RETRAIN_VALIDATION_PERCENT = int(os.environ.get("RETRAIN_VALIDATION_PERCENT", "15"))
     RETRAIN_SESSION_GAP_S = float(os.environ.get("RETRAIN_SESSION_GAP_S", "600"))
     RETRAIN_SIMILAR_BITS = int(os.environ.get("RETRAIN_SIMILAR_BITS", "6"))
-    RETRAIN_DISTILL = float(os.environ.get("RETRAIN_DISTILL", "0.5"))
+    RETRAIN_DISTILL = float(os.environ.get("RETRAIN_DISTILL", "0.8"))
     RETRAIN_FREEZE = float(os.environ.get("RETRAIN_FREEZE", "0"))
     BASE_DATA_CACHE_DIR = os.environ.get("BASE_DATA_CACHE_DIR") or str(INSTANCE / "base-data")
     CHAMPION_CHECK_S = float(os.environ.get("CHAMPION_CHECK_S", "5"))
