@@ -66,9 +66,11 @@ class FaceDetector:
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.side, self.score_threshold, self.nms_threshold = side, score_threshold, nms_threshold
-        # ONNX Runtime rather than OpenCV's FaceDetectorYN: the same network at 2.2× the speed (README); run() is
-        # thread-safe, so requests side by side need no lock.
+        # ONNX Runtime rather than OpenCV's FaceDetectorYN: the same network at 2.2× the speed (README).
         self._session = onnxruntime.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
+        # One search at a time per process: searches side by side each grow the runtime's memory arena, and the
+        # web workers keep the cores busy anyway.
+        self._lock = threading.Lock()
 
     def find(self, image: Image.Image) -> list[Face]:
         """Every face to classify, left to right: the whole image when it is already a small crop."""
@@ -92,7 +94,8 @@ class FaceDetector:
         # The network takes BGR, planar, in a frame padded with zeros to multiples of its coarsest stride.
         padded = np.zeros((1, 3, _round_up(size[1]), _round_up(size[0])), np.float32)
         padded[0, :, :size[1], :size[0]] = resized[:, :, ::-1].transpose(2, 0, 1)
-        outputs = dict(zip(OUTPUTS, self._session.run(OUTPUTS, {"input": padded}), strict=True))
+        with self._lock:
+            outputs = dict(zip(OUTPUTS, self._session.run(OUTPUTS, {"input": padded}), strict=True))
         rows = decode(outputs, padded.shape[3], self.score_threshold)
         if not len(rows):
             return []
