@@ -255,3 +255,20 @@ def test_nothing_to_confirm_on_a_photo_without_digits(client, token_for, upload,
     response = client.post(f"/api/v1/predictions/{body['id']}/feedback", headers=headers,
                            json={"recognizer": "digits", "number": ""})
     assert response.status_code == 422 and "draw a box around each digit" in response.get_json()["error"]
+
+
+def test_retraining_learns_from_the_digit_crops_people_confirmed(house, app):
+    from app.models.base import utcnow  # noqa: PLC0415
+    from app.services import training  # noqa: PLC0415
+
+    rows = _rows(app)
+    other = _other(rows[2][1])
+    house.post("/detections/2/feedback", data={"label": other})
+    house.post("/predictions/1/number", data={"number": rows[1][1] + other + rows[3][1]})
+    with app.app_context():
+        train, holdout, missing = training.feedback_examples("digits", utcnow(), 0)
+    assert not holdout and not missing
+    labels = [rows[1][1], other, rows[3][1]]
+    assert [(e.key, e.label) for e in train] == [(f"crops/digits/{label}/{i}.png", label)
+                                                 for i, label in enumerate(labels, start=1)]
+    assert all(Image.open(io.BytesIO(e.data)).size == (32, 32) for e in train)  # one digit each, not the photo

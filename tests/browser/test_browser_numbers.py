@@ -61,3 +61,11 @@ def test_correct_one_digit_by_keyboard_then_confirm_the_number(page, signed_in, 
     expect(page.get_by_test_id("flash-success")).to_have_text(f"Confirmed the number “{number}”.")
     expect(page.get_by_test_id("number-state")).to_be_visible()
     expect(digits.nth(0).get_by_test_id("feedback-state")).to_have_text("confirmed")
+
+
+def test_the_number_fits_a_phone(page, signed_in, door_number):
+    page.set_viewport_size({"width": 390, "height": 844})
+    signed_in(page)
+    classify_digits(page, door_number)
+    expect(page.get_by_test_id("digit")).to_have_count(3)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
