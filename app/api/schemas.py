@@ -39,7 +39,7 @@ def number(r: Result) -> dict:
     return {"number": r.number, "read_number": r.read_number, "confidence": round(r.number_confidence, 6),
             "digits": [{"index": d.position, "box": list(d.box), "label": d.label,
                         "confidence": round(d.probabilities.get(d.label, d.confidence), 6)}
-                       for d in r.in_reading_order if not d.not_a_face]}
+                       for d in r.number_digits]}
 
 
 def result(r: Result) -> dict:

@@ -9,7 +9,6 @@ from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackFo
 from app.services import added_faces, classification, feedback, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
-from ml.recognizers import RECOGNIZERS
 
 
 def _upload_page(form: ClassifyForm, status: int = 200, error: str | None = None):
@@ -47,8 +46,8 @@ def classify():
             flash(str(exc), "error")
         else:
             if outcome.found_nothing:
-                things = " or ".join(sorted({RECOGNIZERS[r.recognizer].thing for r in outcome.results}))
-                flash(f"{outcome.nothing_found} Draw a box around each {things} on the photo to add it.", "info")
+                flash(f"{outcome.nothing_found} Draw a box around each {outcome.things} on the photo to add it.",
+                      "info")
             return redirect(url_for("classify.result", prediction_id=prediction.id))
     location = predictions.consented_location(form.use_location.data, form.location(), outcome.gps)
     return render_template("classify/result.html", prediction=None, results=outcome.results,

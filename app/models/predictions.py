@@ -81,23 +81,32 @@ class Result(db.Model):
     @property
     def in_reading_order(self) -> list[Detection]:
         """Its detections by their boxes' reading order (lines top to bottom, each left to right): a number's digits."""
-        return [self.detections[i] for i in reading_order([d.box for d in self.detections])]
+        return _ordered(self.detections)
+
+    @property
+    def number_digits(self) -> list[Detection]:
+        """The digits of the number now: the boxes not marked as no digit, in reading order."""
+        return _ordered([d for d in self.detections if not d.not_a_face])
 
     @property
     def number(self) -> str:
-        """What the digits spell now: the current labels of the boxes not marked as no digit, in reading order."""
-        return "".join(d.label for d in self.in_reading_order if not d.not_a_face)
+        """What the digits spell now: their current labels in reading order."""
+        return "".join(d.label for d in self.number_digits)
 
     @property
     def read_number(self) -> str:
         """What the number reader read: the predicted labels of the digits it found, in reading order."""
-        return "".join(d.predicted_label for d in self.in_reading_order if d.source == DETECTOR)
+        return "".join(d.predicted_label for d in _ordered([d for d in self.detections if d.source == DETECTOR]))
 
     @property
     def number_confidence(self) -> float:
         """The reader's confidence in what it read: the product of its digits' confidences (0 for no digit)."""
         found = [d.confidence for d in self.detections if d.source == DETECTOR]
         return math.prod(found) if found else 0.0
+
+
+def _ordered(detections: list[Detection]) -> list[Detection]:
+    return [detections[i] for i in reading_order([d.box for d in detections])]
 
 
 class Detection(db.Model):

@@ -14,9 +14,9 @@ from app import imaging, serving
 from app.services import champions
 from app.storage import StorageError
 from ml.artifact import ArtifactError
+from ml.numbers import Digit, NumberReader
 from ml.preprocess import ImageError
 from ml.recognizers import RECOGNIZERS
-from ml.numbers import Digit, NumberReader
 from ml.serving import Detection, classify as run_classifier, classify_faces
 
 
@@ -75,10 +75,14 @@ class Classification:
         return not any(r.detections for r in self.results)
 
     @property
+    def things(self) -> str:
+        """What the recognizers look for, in words: "face", "digit" or "digit or face"."""
+        return " or ".join(sorted({RECOGNIZERS[r.recognizer].thing for r in self.results}))
+
+    @property
     def nothing_found(self) -> str:
         """What was not found, in words: NO_FACE, NO_DIGITS or both (call when found_nothing)."""
-        things = {RECOGNIZERS[r.recognizer].thing for r in self.results}
-        return " ".join(text for thing, text in (("face", NO_FACE), ("digit", NO_DIGITS)) if thing in things)
+        return " ".join(text for thing, text in (("face", NO_FACE), ("digit", NO_DIGITS)) if thing in self.things)
 
 
 class _FacesOnce:

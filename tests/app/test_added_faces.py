@@ -132,7 +132,7 @@ def test_not_a_face_leaves_every_count_and_becomes_detector_data(kept, app, stor
     assert "<dd data-test=\"stat-detections\">2</dd>" in kept.get("/profile").get_data(as_text=True)
     with app.app_context():
         user = accounts.find_user("ada@example.com")
-        assert history.not_faces(user, history.Filters()) == 1
+        assert history.not_faces(user, history.Filters()) == {"face": 1}
         assert 2 not in [d.id for d in review.queue("emotion7", limit=10)] and review.pending("emotion7") == 2
         # Retraining the expression models never sees the negative folder.
         assert retraining.new_labels("emotion7") == 0

@@ -136,6 +136,7 @@ def test_a_box_that_is_no_digit_leaves_the_number_and_undo_brings_it_back(house,
     assert "crops/digits/_not_a_digit/3.png" in stored()
     page = house.get("/predictions/1").get_data(as_text=True)
     assert f'data-test="number">{rows[1][1]}{rows[2][1]}<' in page and "1 not a digit" in page
+    assert 'data-test="history-count">2 detections · 1 marked not a digit<' in house.get("/history").get_data(as_text=True)
     house.post("/detections/3/undo")
     assert _rows(app)[3][3] == Status.UNREVIEWED and "inbox/digits/3.png" in stored()
 
