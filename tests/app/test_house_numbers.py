@@ -273,3 +273,14 @@ def test_retraining_learns_from_the_digit_crops_people_confirmed(house, app):
     assert [(e.key, e.label) for e in train] == [(f"crops/digits/{label}/{i}.png", label)
                                                  for i, label in enumerate(labels, start=1)]
     assert all(Image.open(io.BytesIO(e.data)).size == (32, 32) for e in train)  # one digit each, not the photo
+
+
+def test_the_reader_reads_with_the_current_digits_champion(app, artifacts):
+    from app import serving  # noqa: PLC0415
+
+    detector = app.config["NUMBER_DETECTOR_DIR"]
+    champion, promoted = serving.load(artifacts / "digits"), serving.load(get("digits").shipped_dir)
+    reader = serving.number_reader(detector, champion)
+    assert serving.number_reader(detector, champion) is reader and reader.classifier is champion.classifier
+    swapped = serving.number_reader(detector, promoted)  # a promotion: the next reading uses the new champion
+    assert swapped is not reader and swapped.classifier is promoted.classifier
