@@ -64,6 +64,8 @@ class Config:
     # Faces are searched on a copy with this long side (ml.faces.DETECT_SIDE): at 640 faces from ~16 px of a
     # 640 px photo; detection time grows with the side squared.
     FACE_DETECT_SIDE = int(os.environ.get("FACE_DETECT_SIDE", "640"))
+    # The digit detector of the number reader (ml.numbers); its digits are read by the digits champion.
+    NUMBER_DETECTOR_DIR = os.environ.get("NUMBER_DETECTOR_DIR") or str(ROOT / "ml" / "artifacts" / "digit_detector")
     HISTORY_PER_PAGE = 20
     API_PER_PAGE = 20
     TOKEN_DAYS = int(os.environ.get("TOKEN_DAYS", "30"))

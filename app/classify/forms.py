@@ -41,8 +41,14 @@ class FeedbackForm(FlaskForm):
     label = StringField(validators=[DataRequired(), Length(max=32)])
 
 
+class NumberForm(FlaskForm):
+    """The house number as the page showed it, to confirm whole."""
+
+    number = StringField(validators=[DataRequired(), Length(max=64)])
+
+
 class AddFaceForm(FlaskForm):
-    """A face box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
+    """A face or digit box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
 
     recognizer = HiddenField(validators=[DataRequired(), Length(max=32)])
     x = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

@@ -36,11 +36,9 @@ class Outcome:
 
 
 def give(user: User, detection: Detection, label: str, source: str) -> Outcome:
-    """Record the feedback (a class label, or NOT_A_FACE for a face recognizer's box) in SQL first, then move the
-    images; a storage failure leaves them pending."""
+    """Record the feedback (a class label, or NOT_A_FACE for a box that holds no face or digit) in SQL first, then
+    move the images; a storage failure leaves them pending."""
     recognizer = get(detection.result.recognizer)
-    if label == NOT_A_FACE and not recognizer.faces:
-        raise FeedbackError(f"Only faces can be marked not a face; {recognizer.name} reads the whole image.")
     if label != NOT_A_FACE and label not in recognizer.classes:
         raise FeedbackError(f"{label!r} is not a {recognizer.name} label; choose one of {', '.join(recognizer.classes)}.")
     event = FeedbackEvent(detection=detection, user=user, from_label=detection.label, to_label=label, source=source)
@@ -84,7 +82,7 @@ def _placed(detection: Detection) -> bool:
 
 
 def place_images(detection: Detection) -> None:
-    """Move the crop, and copy or move the photo, to the class folders of the current label (NOT_A_FACE is the
+    """Move the crop, and copy or move the photo, to the class folders of the current label (NOT_A_FACE: the
     detector's negative folder), or back to the inbox when unreviewed (idempotent)."""
     recognizer, store = detection.result.recognizer, storage.current()
     if detection.status == Status.UNREVIEWED:

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.models import USER, Detection, ModelVersion, Prediction, Result, Status
 from app.models.base import as_utc, utcnow
-from app.services import registry
+from app.services import numbers, registry
 from app.services.added_faces import FACE_RECOGNIZERS
 from ml.recognizers import get
 
@@ -127,10 +127,13 @@ def report(recognizer: str, days: int = 90) -> dict:
     rows = _rows(recognizer, utcnow() - timedelta(days=days))
     reviewed = [r for r in rows if r.status != Status.UNREVIEWED]
     confirmed = sum(r.status == Status.CONFIRMED for r in reviewed)
+    # digits: agreement per digit (the totals) and per whole number, which is right only when every digit is.
+    per_number = numbers.agreement(days) if get(recognizer).thing == "digit" else None
     return {
         "recognizer": recognizer, "classes": list(classes), "days": days,
         "totals": {"detections": len(rows), "reviewed": len(reviewed),
                    "agreement": confirmed / len(reviewed) if reviewed else None},
+        "numbers": per_number,
         "versions": versions(recognizer),
         "agreement": {"day": agreement(rows, lambda d: d), "week": agreement(rows, _week)},
         "confusion": confusion(rows, classes),

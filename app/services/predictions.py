@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from app import imaging, storage
 from app.extensions import db
-from app.models import Detection, Prediction, Result, User
+from app.models import NOT_A_FACE, Detection, Prediction, Result, User
 from app.services.classification import Classification
 from app.storage import StorageError
+from ml.recognizers import get
 
 log = logging.getLogger(__name__)
 MAX_PER_PAGE = 100  # the API's per_page cap, as its OpenAPI document states
@@ -33,9 +34,15 @@ def inbox_key(recognizer: str, name: str | int | None = None) -> str:
     return f"inbox/{recognizer}/{name if name is not None else uuid.uuid4().hex}.png"
 
 
+def class_folder(recognizer: str, label: str) -> str:
+    """The folder of a label: the label itself, or the recognizer's rejected folder (`_not_a_face`, `_not_a_digit`)
+    for a box marked as holding no face or digit."""
+    return get(recognizer).rejected_folder if label == NOT_A_FACE else label
+
+
 def labelled_key(kind: str, recognizer: str, label: str, detection_id: int, suffix: str = ".png") -> str:
-    """Class-folder key `<kind>/<recognizer>/<label>/<id><suffix>`; kind is "crops" or "originals"."""
-    return f"{kind}/{recognizer}/{label}/{detection_id}{suffix}"
+    """Class-folder key `<kind>/<recognizer>/<folder>/<id><suffix>`; kind is "crops" or "originals"."""
+    return f"{kind}/{recognizer}/{class_folder(recognizer, label)}/{detection_id}{suffix}"
 
 
 def consented_location(consent: bool, browser: tuple[float, float] | None,

@@ -105,8 +105,9 @@
     });
   }
 
-  // j/k (or arrows inside the list) move between detections; a label's key picks it; Enter confirms; x marks the
-  // box not a face and u undoes that (their buttons carry the keys).
+  // j/k (or arrows inside the list) move between detections; a label's key picks it; Enter confirms (a digit: the
+  // whole number); x marks the box not a face, Delete or Backspace a digit's box not a digit, and u undoes that (their
+  // buttons carry the keys).
   function initShortcuts(items) {
     function current() {
       return items.find(function (item) { return item.contains(document.activeElement); }) || null;
@@ -128,12 +129,15 @@
       active = active || items[0];
       if (event.key === "Enter") {
         if (event.target !== active && event.target !== document.body) return;  // a focused button clicks itself
-        var confirm = active.querySelector("[data-confirm]");  // a box marked not a face has nothing to confirm
+        var card = active.closest(".recognizer");
+        // A box marked not a face has nothing to confirm; a digit confirms the number it belongs to.
+        var confirm = active.querySelector("[data-confirm]") || (card && card.querySelector("[data-confirm-number]"));
         if (confirm) confirm.click();
         event.preventDefault();
         return;
       }
-      var button = active.querySelector('button[data-key="' + CSS.escape(event.key) + '"]');
+      var key = event.key === "Backspace" ? "Delete" : event.key;
+      var button = active.querySelector('button[data-key="' + CSS.escape(key) + '"]');
       if (button) {
         button.click();
         event.preventDefault();

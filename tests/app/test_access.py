@@ -44,6 +44,7 @@ ROUTES = [
     ("POST", "/detections/1/feedback", OWNER),
     ("POST", "/detections/1/undo", OWNER),
     ("POST", "/predictions/1/faces", OWNER),
+    ("POST", "/predictions/1/number", OWNER),
     ("GET", "/live/sessions/1", OWNER),
     ("GET", "/live/sessions/1/snapshots/0", OWNER),
     ("GET", "/api/v1/predictions", API_SIGNED_IN),
@@ -137,7 +138,7 @@ def _sign_in(client, role: str) -> dict:
 
 
 JSON_BODIES = {"feedback": {"recognizer": "digits", "detection": 0, "label": "5"},
-               "detections": {"recognizer": "digits", "box": [0, 0, 10, 10]}}  # the owner's: 400, digits has no faces
+               "detections": {"recognizer": "digits", "box": [0, 0, 10, 10]}}  # the owner's: a drawn digit, 201
 
 
 def _send(client, method: str, url: str, headers: dict, photo: bytes):
