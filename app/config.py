@@ -53,6 +53,8 @@ class Config:
         "1", "True", "true")
     SESSION_COOKIE_HTTPONLY = REMEMBER_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = REMEMBER_COOKIE_SAMESITE = "Lax"
+    # The site's public address (https://visionloop.example.org) where absolute URLs are needed; none: relative.
+    BASE_URL = (os.environ.get("BASE_URL") or "").rstrip("/")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10 per minute; 100 per hour")
     RATE_LIMIT_TOKEN = os.environ.get("RATE_LIMIT_TOKEN", "10 per minute; 100 per hour")

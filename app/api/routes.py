@@ -147,4 +147,5 @@ def delete_prediction(prediction_id: int):
 @bp.get("/openapi.json")
 def openapi_document():
     """The OpenAPI 3.1 description of this API."""
-    return openapi.document(url_for("api.openapi_document", _external=True).rsplit("/", 1)[0])
+    # BASE_URL or a relative server: the request's Host header is the client's to forge.
+    return openapi.document(current_app.config["BASE_URL"] + url_for("api.openapi_document").rsplit("/", 1)[0])

@@ -13,7 +13,7 @@ from app import storage
 from app.extensions import db
 from app.models import Detection, Prediction, Result, Status, User
 from app.models.base import as_utc
-from app.services import live_sessions, predictions
+from app.services import live_sessions, predictions, tokens
 from app.storage import NotFound
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,11 @@ def write_zip(detections: list[Detection]):
 
 
 def delete_all(user: User) -> int:
-    """Delete the user's predictions and live sessions with their files (StorageUnavailable keeps the rest)."""
+    """Delete the user's predictions and live sessions with their files (StorageUnavailable keeps the rest), and
+    revoke their API tokens, so a leaked one cannot add new data."""
     owned = list(db.session.scalars(select(Prediction).where(Prediction.user_id == user.id)))
     for prediction in owned:
         predictions.delete_prediction(prediction)
     live_sessions.delete_all(user)
+    tokens.revoke_all_tokens(user)
     return len(owned)

@@ -46,6 +46,7 @@ ROUTES = [
     ("POST", "/predictions/1/faces", OWNER),
     ("GET", "/live/sessions/1", OWNER),
     ("GET", "/live/sessions/1/snapshots/0", OWNER),
+    ("GET", "/api/v1/tokens", API_SIGNED_IN),
     ("GET", "/api/v1/predictions", API_SIGNED_IN),
     ("GET", "/api/v1/predictions/1", API_OWNER),
     ("POST", "/api/v1/predictions/1/feedback", API_OWNER),
@@ -69,10 +70,13 @@ ROUTES = [
     ("POST", "/api/v1/tokens", dict.fromkeys(ROLES, "token")),  # HTTP Basic only: a bearer token is not enough
     ("POST", "/live/sessions/1/delete", OWNER),
     ("DELETE", "/api/v1/predictions/3", API_OWNER),
+    ("DELETE", "/api/v1/tokens/1", API_SIGNED_IN),  # the signed-in role's own token: the last API request
     ("POST", "/detections/2/delete", OWNER),
     ("POST", "/predictions/1/delete", OWNER),
     ("POST", "/data/delete", SIGNED_IN),
     ("GET", "/live/ws", OPEN),  # the socket handshake: a plain GET is refused alike for everyone
+    ("POST", "/profile/tokens/1/revoke", SIGNED_IN),  # revoked already by the API: "no such token"
+    ("POST", "/profile/sign-out-everywhere", SIGNED_IN),
     ("POST", "/logout", OPEN),
 ]
 

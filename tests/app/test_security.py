@@ -140,3 +140,106 @@ def test_unknown_emails_cost_a_password_hash_too(client, user, monkeypatch):
     client.post("/login", data={"email": "nobody@example.com", "password": "guess one"})
     client.post("/login", data={"email": "ada@example.com", "password": "guess two"})
     assert hashed == ["guess one", "guess two"]  # so both answers take as long
+
+
+# Sessions end: logout, password change and "sign out everywhere" end every copy of a session and remember-me cookie.
+
+def _signed_in(client, remember: bool = False):
+    response = client.post("/login", data={"email": "ada@example.com", "password": PASSWORD,
+                                           **({"remember": "y"} if remember else {})})
+    assert response.status_code == 302
+    return {name: client.get_cookie(name).value for name in ("session", "remember_token")
+            if client.get_cookie(name) is not None}
+
+
+def _restore(client, cookies: dict) -> None:
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+
+
+def test_a_session_cookie_copied_before_logout_is_dead_after_it(client, user):
+    copied = _signed_in(client)
+    assert client.get("/profile").status_code == 200
+    client.post("/logout")
+    _restore(client, copied)
+    assert client.get("/profile").status_code == 302
+
+
+def test_a_remember_me_cookie_copied_before_logout_is_dead_after_it(app, client, user):
+    remember = _signed_in(client, remember=True)["remember_token"]
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remember)
+    assert thief.get("/profile").status_code == 302
+
+
+def test_a_password_change_signs_out_other_browsers_and_revokes_tokens(app, client, user, token_for):
+    other = app.test_client()
+    _signed_in(other)
+    api = token_for()
+    _signed_in(client)
+    changed = client.post("/profile", data={"current": PASSWORD, "password": "a new long one",
+                                            "confirm": "a new long one"})
+    assert changed.status_code == 302
+    assert client.get("/profile").status_code == 200  # the browser that changed it stays signed in
+    assert other.get("/profile").status_code == 302
+    assert client.get("/api/v1/predictions", headers=api).status_code == 401
+
+
+def test_sign_out_everywhere_ends_every_session_and_token(app, client, user, token_for):
+    other = app.test_client()
+    _signed_in(other)
+    api = token_for()
+    copied = _signed_in(client)
+    response = client.post("/profile/sign-out-everywhere", follow_redirects=True)
+    assert "Signed out of every browser; 1 API tokens revoked." in response.get_data(as_text=True)
+    _restore(client, copied)
+    assert client.get("/profile").status_code == other.get("/profile").status_code == 302
+    assert client.get("/api/v1/predictions", headers=api).status_code == 401
+
+
+def test_tokens_are_listed_with_their_use_and_can_be_revoked(client, user, token_for):
+    first, second = token_for(), token_for()
+    assert client.get("/api/v1/predictions", headers=first).status_code == 200
+    listed = client.get("/api/v1/tokens", headers=second).get_json()["items"]
+    assert [(t["id"], t["current"], t["last_used_at"] is not None) for t in listed] == [(2, True, True),
+                                                                                        (1, False, True)]
+    assert client.delete("/api/v1/tokens/1", headers=second).status_code == 204
+    assert client.get("/api/v1/predictions", headers=first).get_json() == {
+        "error": "The token is invalid, expired or revoked."}
+    assert client.delete("/api/v1/tokens/1", headers=second).status_code == 404
+    assert client.delete("/api/v1/tokens/2", headers=second).status_code == 204  # its own token too
+    assert client.get("/api/v1/tokens", headers=second).status_code == 401
+
+
+def test_another_users_token_cannot_be_revoked(client, token_for):
+    ada, bob = token_for("ada@example.com"), token_for("bob@example.com")
+    assert client.delete("/api/v1/tokens/1", headers=bob).status_code == 404
+    assert client.get("/api/v1/predictions", headers=ada).status_code == 200
+
+
+def test_the_profile_lists_tokens_and_revokes_one(client, user, token_for):
+    api = token_for()
+    _signed_in(client)
+    page = client.get("/profile").get_data(as_text=True)
+    assert 'data-test="token-1"' in page and "<td>never</td>" in page  # issuing a token is not a use
+    response = client.post("/profile/tokens/1/revoke", follow_redirects=True)
+    assert "Token revoked." in response.get_data(as_text=True) and 'data-test="tokens-empty"' in response.get_data(
+        as_text=True)
+    assert client.get("/api/v1/predictions", headers=api).status_code == 401
+
+
+def test_deleting_all_my_data_revokes_tokens(client, user, token_for):
+    api = token_for()
+    _signed_in(client)
+    assert client.post("/data/delete", data={"confirm": "y"}).status_code == 302
+    assert client.get("/api/v1/predictions", headers=api).status_code == 401
+
+
+def test_a_forged_host_is_not_echoed_into_the_openapi_servers(app_settings, request):
+    client = request.getfixturevalue("client")
+    assert client.get("/api/v1/openapi.json", headers={"Host": "evil.example"}).get_json()["servers"] == [
+        {"url": "/api/v1"}]
+    client.application.config["BASE_URL"] = "https://visionloop.example.org"
+    assert client.get("/api/v1/openapi.json", headers={"Host": "evil.example"}).get_json()["servers"] == [
+        {"url": "https://visionloop.example.org/api/v1"}]
