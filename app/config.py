@@ -46,11 +46,10 @@ class Config:
     CELERY = celery_settings(REDIS_URL)
     MODELS_DIR = os.environ.get("MODELS_DIR") or str(ROOT / "ml" / "artifacts")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
-    # Security: PROXY_HOPS=1 behind Heroku's router (client address and HTTPS from X-Forwarded-*); cookies
-    # are then sent over HTTPS only, never read by scripts, and not on cross-site POSTs.
+    # Security: PROXY_HOPS is how many proxies in front may set X-Forwarded-For/-Proto/-Host (1 behind Heroku's
+    # router or nginx); 0 trusts none. Cookies get Secure whenever the request is HTTPS as the app sees it,
+    # are never read by scripts, and are not sent on cross-site POSTs.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
-    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", str(PROXY_HOPS > 0)) in (
-        "1", "True", "true")
     SESSION_COOKIE_HTTPONLY = REMEMBER_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = REMEMBER_COOKIE_SAMESITE = "Lax"
     # The site's public address (https://visionloop.example.org) where absolute URLs are needed; none: relative.
@@ -66,6 +65,13 @@ class Config:
     # Faces are searched on a copy with this long side (ml.faces.DETECT_SIDE): at 640 faces from ~16 px of a
     # 640 px photo; detection time grows with the side squared.
     FACE_DETECT_SIDE = int(os.environ.get("FACE_DETECT_SIDE", "640"))
+    # Live sockets each hold one of a web worker's WEB_THREADS threads (the Procfile's --threads): they may take
+    # at most LIVE_MAX_SOCKETS of them, visitors half of those, one person LIVE_MAX_SOCKETS_PER_CLIENT; the rest
+    # always serve pages.
+    WEB_THREADS = int(os.environ.get("WEB_THREADS", "16"))
+    LIVE_MAX_SOCKETS = int(os.environ.get("LIVE_MAX_SOCKETS", str(max(1, WEB_THREADS - 4))))
+    LIVE_MAX_ANONYMOUS_SOCKETS = int(os.environ.get("LIVE_MAX_ANONYMOUS_SOCKETS", str(max(1, LIVE_MAX_SOCKETS // 2))))
+    LIVE_MAX_SOCKETS_PER_CLIENT = int(os.environ.get("LIVE_MAX_SOCKETS_PER_CLIENT", "2"))
     HISTORY_PER_PAGE = 20
     API_PER_PAGE = 20
     TOKEN_DAYS = int(os.environ.get("TOKEN_DAYS", "30"))

@@ -2,9 +2,12 @@
 import base64
 import gc
 import io
+import re
+import time
 
 import pytest
 
+from live_support import live_socket, served  # noqa: F401 - fixtures
 from tests.app.conftest import PASSWORD
 
 
@@ -243,3 +246,102 @@ def test_a_forged_host_is_not_echoed_into_the_openapi_servers(app_settings, requ
     client.application.config["BASE_URL"] = "https://visionloop.example.org"
     assert client.get("/api/v1/openapi.json", headers={"Host": "evil.example"}).get_json()["servers"] == [
         {"url": "https://visionloop.example.org/api/v1"}]
+
+
+# Cross-site requests: a valid CSRF token is not enough when the browser says the request came from elsewhere.
+
+@pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Origin": "null"},
+                                     {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                                     {"Origin": "http://localhost", "Sec-Fetch-Site": "cross-site"}])
+def test_a_post_from_another_site_is_refused_even_with_a_valid_csrf_token(csrf_on, client, user, headers):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "email": "ada@example.com", "password": PASSWORD}
+    refused = client.post("/login", data=form, headers=headers)
+    assert refused.status_code == 403 and "came from another site" in refused.get_data(as_text=True)
+    assert client.get_cookie("remember_token") is None and client.get("/profile").status_code == 302
+    assert client.post("/login", data=form, headers={"Origin": "http://localhost",
+                                                     "Sec-Fetch-Site": "same-origin"}).status_code == 302
+
+
+def test_api_writes_from_another_site_are_refused_and_plain_clients_pass(client, user, token_for):
+    api = token_for()
+    assert client.delete("/api/v1/predictions/1", headers={**api, "Origin": "http://evil.example"}).status_code == 403
+    assert client.delete("/api/v1/predictions/1", headers=api).status_code == 404  # no Origin: curl, scripts
+    assert client.get("/api/v1/predictions", headers={**api, "Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
+# Cookies follow the scheme the app believes, whoever told it (gunicorn's own X-Forwarded-Proto trust for a local
+# proxy, or PROXY_HOPS).
+
+def _cookies_after_login(client, **request) -> list[str]:
+    response = client.post("/login", data={"email": "ada@example.com", "password": PASSWORD, "remember": "y"},
+                           **request)
+    assert response.status_code == 302
+    return response.headers.getlist("Set-Cookie")
+
+
+def test_cookies_are_secure_whenever_the_request_is_https(client, user):
+    cookies = _cookies_after_login(client, base_url="https://localhost")  # as gunicorn marks a local proxy's
+    assert len(cookies) == 2 and all(c.endswith("; Secure") or "; Secure;" in c for c in cookies)
+
+
+def test_cookies_are_secure_behind_a_trusted_https_proxy_with_default_cookie_settings(app_settings, request):
+    app_settings.update(PROXY_HOPS=1)
+    request.getfixturevalue("user")
+    cookies = _cookies_after_login(request.getfixturevalue("client"), headers={"X-Forwarded-Proto": "https"})
+    assert len(cookies) == 2 and all("Secure" in c for c in cookies)
+
+
+def test_the_proxy_headers_are_not_trusted_by_default(client, user):
+    cookies = _cookies_after_login(client, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert cookies and not any("Secure" in c for c in cookies)
+
+
+# Live sockets each hold a thread: bounded in all, for visitors and per person, and closed when idle.
+
+@pytest.fixture
+def few_sockets(app_settings):
+    app_settings.update(LIVE_MAX_SOCKETS=3, LIVE_MAX_ANONYMOUS_SOCKETS=1, LIVE_MAX_SOCKETS_PER_CLIENT=2)
+
+
+def _refused(live_socket, **options) -> str:
+    with live_socket(ready=False, **options) as ws:
+        reply = ws.reply()
+    assert reply["type"] == "error" and reply["fatal"] is True, reply
+    return reply["message"]
+
+
+def _all_given_back(app) -> bool:
+    deadline = time.monotonic() + 10
+    while app.extensions["live_slots"].count() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server notices a close a moment later
+    return app.extensions["live_slots"].count() == 0
+
+
+def test_live_sockets_are_bounded_for_visitors_in_all_and_per_person(few_sockets, app, live_socket, login):
+    login()
+    with live_socket(signed_in=True), live_socket(signed_in=True):
+        with live_socket():  # the third and last place
+            assert _refused(live_socket, signed_in=True) == "Live mode is full right now; try again in a minute."
+        assert "already have 2 live connections" in _refused(live_socket, signed_in=True)
+    with live_socket():
+        assert "Signed-in users have places kept" in _refused(live_socket)  # visitors hold at most one
+    assert _all_given_back(app)
+
+
+def test_an_idle_live_socket_is_closed(app_settings, request):
+    app_settings["LIVE_IDLE_S"] = 0.5
+    live_socket = request.getfixturevalue("live_socket")
+    with live_socket() as ws:
+        assert ws.reply() == {"type": "error", "message": "Closed after 0.5 s without a frame; press Start to go on.",
+                              "fatal": True}
+
+
+def test_live_sockets_are_refused_by_a_server_without_threads(app):
+    from app.live.websocket import _refusal  # noqa: PLC0415
+
+    with app.test_request_context("/live/ws", environ_overrides={"wsgi.multithread": False}):
+        assert "needs the web server to run with threads" in _refusal()
+    with app.test_request_context("/live/ws", environ_overrides={"wsgi.multithread": True}):
+        assert _refusal() is None
