@@ -4,9 +4,11 @@ import logging
 
 from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestEntityTooLarge
 
 from app.errors import bp
+from app.services.predictions import Gone
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,14 @@ def respond(error: HTTPException):
 def http_error(error: HTTPException):
     """404, 405, 413, CSRF failures and the rest."""
     return respond(error)
+
+
+@bp.app_errorhandler(Gone)
+@bp.app_errorhandler(ObjectDeletedError)
+@bp.app_errorhandler(StaleDataError)
+def gone(error: Exception):
+    """Another request deleted what this one was about (before the row lock, or after this one's change)."""
+    return respond(NotFound(str(error) if isinstance(error, Gone) else Gone.MESSAGE))
 
 
 @bp.app_errorhandler(Exception)

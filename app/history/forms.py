@@ -12,7 +12,7 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # the day after LAST
 
 
 def _plausible(_form, field) -> None:
-    if not FIRST_DAY <= field.data <= LAST_DAY:
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:  # None: not a date at all
         raise ValidationError(f"Choose a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.")
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,7 +61,11 @@ def create_user(email: str, password: str, is_admin: bool = False) -> User:
     user = User(email=normalize_email(email), is_admin=is_admin)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email signed up by another request since the check above
+        db.session.rollback()
+        raise AccountError("An account with this email already exists.") from None
     return user
 
 

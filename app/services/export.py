@@ -67,7 +67,10 @@ def delete_all(user: User) -> int:
     revoke their API tokens, so a leaked one cannot add new data."""
     owned = list(db.session.scalars(select(Prediction).where(Prediction.user_id == user.id)))
     for prediction in owned:
-        predictions.delete_prediction(prediction)
+        try:
+            predictions.delete_prediction(prediction)
+        except predictions.Gone:
+            continue  # deleted by another request meanwhile
     live_sessions.delete_all(user)
     tokens.revoke_all_tokens(user)
     return len(owned)
