@@ -42,6 +42,10 @@ class Config:
     S3_BUCKET = os.environ.get("S3_BUCKET")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    # A store that accepts connections but never answers fails a request after ATTEMPTS × (CONNECT + READ) s.
+    S3_CONNECT_TIMEOUT_S = float(os.environ.get("S3_CONNECT_TIMEOUT_S", "3"))
+    S3_READ_TIMEOUT_S = float(os.environ.get("S3_READ_TIMEOUT_S", "10"))
+    S3_ATTEMPTS = int(os.environ.get("S3_ATTEMPTS", "2"))
     REDIS_URL = os.environ.get("REDIS_URL")
     CELERY = celery_settings(REDIS_URL)
     MODELS_DIR = os.environ.get("MODELS_DIR") or str(ROOT / "ml" / "artifacts")
