@@ -61,6 +61,8 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10 per minute; 100 per hour")
     RATE_LIMIT_TOKEN = os.environ.get("RATE_LIMIT_TOKEN", "10 per minute; 100 per hour")
+    RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5 per minute; 30 per hour")
+    RATE_LIMIT_ACCOUNT = os.environ.get("RATE_LIMIT_ACCOUNT", "10 per 10 minutes; 50 per day")  # failures only
     RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60 per minute")
     # SQLite: how long a connection waits for another's lock, then how often the request is retried.
     SQLITE_BUSY_MS = int(os.environ.get("SQLITE_BUSY_MS", "5000"))

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 # Endpoint → the config key holding its limit. Only POSTs count: showing the login form costs nothing.
 LIMITED = {
     "auth.login": "RATE_LIMIT_LOGIN",
-    "auth.signup": "RATE_LIMIT_LOGIN",
+    "auth.signup": "RATE_LIMIT_SIGNUP",  # it tells whether an email has an account: kept slow on purpose
     "api.create_token": "RATE_LIMIT_TOKEN",
     "classify.classify": "RATE_LIMIT_UPLOAD",
     "api.create_prediction": "RATE_LIMIT_UPLOAD",
@@ -89,6 +89,19 @@ def _init_limits(app: Flask) -> None:
         if endpoint in app.view_functions:
             limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"])
             app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    # Failed sign-ins per account, from every address together: a guesser with many addresses is slowed too.
+    per_account = limiter.shared_limit(lambda: current_app.config["RATE_LIMIT_ACCOUNT"], "account",
+                                       key_func=_account, methods=["POST"], exempt_when=lambda: not _account(),
+                                       deduct_when=lambda response: response.status_code in (400, 401))
+    for endpoint in ("auth.login", "api.create_token"):
+        app.view_functions[endpoint] = per_account(app.view_functions[endpoint])
+
+
+def _account() -> str:
+    """The account a sign-in names (form email or HTTP Basic user), normalised; empty when none."""
+    auth = request.authorization
+    email = request.form.get("email") or (auth.username if auth is not None and auth.type == "basic" else "")
+    return f"account:{email.strip().lower()}" if email and email.strip() else ""
 
 
 def content_security_policy() -> str:

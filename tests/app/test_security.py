@@ -345,3 +345,30 @@ def test_live_sockets_are_refused_by_a_server_without_threads(app):
         assert "needs the web server to run with threads" in _refusal()
     with app.test_request_context("/live/ws", environ_overrides={"wsgi.multithread": True}):
         assert _refusal() is None
+
+
+def test_failed_sign_ins_are_limited_per_account_across_addresses(app_settings, request):
+    app_settings.update(PROXY_HOPS=1, RATE_LIMIT_ACCOUNT="3 per minute")
+    client = request.getfixturevalue("client")
+    request.getfixturevalue("user")
+
+    def attempt(address: str, password: str = "wrong", email: str = "Ada@example.com"):
+        return client.post("/login", data={"email": email, "password": password},
+                           headers={"X-Forwarded-For": address}).status_code
+
+    assert [attempt(f"203.0.113.{i}") for i in range(4)] == [400, 400, 400, 429]
+    assert attempt("203.0.113.9", PASSWORD) == 429  # the account waits, whoever asks
+    basic = client.post("/api/v1/tokens", headers={**_basic("ada@example.com", "wrong"),
+                                                    "X-Forwarded-For": "203.0.113.10"})
+    assert basic.status_code == 429
+    assert attempt("203.0.113.11", email="bob@example.com") == 400  # other accounts are not affected
+
+
+def test_sign_up_tells_a_taken_email_but_slowly(app_settings, request):
+    app_settings.update(RATE_LIMIT_SIGNUP="2 per minute")
+    client = request.getfixturevalue("client")
+    request.getfixturevalue("user")
+    form = {"email": "ada@example.com", "password": "long enough", "confirm": "long enough"}
+    first = client.post("/signup", data=form)
+    assert first.status_code == 400 and "already exists" in first.get_data(as_text=True)  # documented in README
+    assert [client.post("/signup", data=form).status_code for _ in range(2)] == [400, 429]
