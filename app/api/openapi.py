@@ -46,6 +46,15 @@ SCHEMAS = {
               "properties": {"error": {"type": "string"}}},
     "Token": {"type": "object", "required": ["token"], "additionalProperties": False,
               "properties": {"token": {"type": "string"}}},
+    "TokenInfo": {"type": "object", "additionalProperties": False,
+                  "required": ["id", "created_at", "expires_at", "last_used_at", "current"],
+                  "properties": {"id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
+                                 "expires_at": {"type": "string", "format": "date-time"},
+                                 "last_used_at": {"type": ["string", "null"], "format": "date-time",
+                                                  "description": "to the minute; null before the first use"},
+                                 "current": {"type": "boolean", "description": "the token of this request"}}},
+    "TokenList": {"type": "object", "additionalProperties": False, "required": ["items"],
+                  "properties": {"items": {"type": "array", "items": _ref("TokenInfo")}}},
     "Feedback": {"type": "object", "required": ["status", "label"], "additionalProperties": False,
                  "properties": {"status": {"enum": ["confirmed", "corrected", "not_a_face", "not_a_digit"]},
                                 "label": {"type": ["string", "null"],
@@ -141,9 +150,15 @@ ID = {"name": "prediction_id", "in": "path", "required": True, "schema": {"type"
 
 def _paths() -> dict:
     return {
-        "/tokens": {"post": {
-            "summary": "Get a bearer token", "security": [{"basic": []}],
-            "responses": {"201": _json(_ref("Token"), "A new token"), **_errors(401)}}},
+        "/tokens": {
+            "post": {"summary": "Get a bearer token", "security": [{"basic": []}],
+                     "responses": {"201": _json(_ref("Token"), "A new token"), **_errors(401)}},
+            "get": {"summary": "Your tokens (never the secrets), newest first",
+                    "responses": {"200": _json(_ref("TokenList"), "The tokens"), **_errors(401)}}},
+        "/tokens/{token_id}": {
+            "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "delete": {"summary": "Revoke a token (the one in use too); a password change revokes them all",
+                       "responses": {"204": {"description": "Revoked"}, **_errors(401, 404)}}},
         "/predictions": {
             "post": {"summary": "Classify a photo and keep the result",
                      "requestBody": {"required": True, "content": {

@@ -3,6 +3,7 @@ from flask import abort, current_app, g, jsonify, request, url_for
 
 from app.api import bp, openapi, schemas
 from app.api.auth import basic_user, token_required
+from app.guards import page_number
 from app.models import NOT_A_FACE
 from app.services import accounts, added_faces, classification, feedback, numbers, predictions
 from app.tasks import queue
@@ -64,7 +65,7 @@ def create_prediction():
 def list_predictions():
     """The caller's predictions, newest first; `next` links the following page."""
     per_page = request.args.get("per_page", current_app.config["API_PER_PAGE"], type=int)
-    page = predictions.recent(g.user, request.args.get("page", 1, type=int), per_page)
+    page = predictions.recent(g.user, page_number(), per_page)
     following = url_for("api.list_predictions", page=page.next_num, per_page=page.per_page,
                         _external=True) if page.has_next else None
     return {"items": [schemas.prediction(p) for p in page.items], "next": following}
@@ -168,4 +169,5 @@ def delete_prediction(prediction_id: int):
 @bp.get("/openapi.json")
 def openapi_document():
     """The OpenAPI 3.1 description of this API."""
-    return openapi.document(url_for("api.openapi_document", _external=True).rsplit("/", 1)[0])
+    # BASE_URL or a relative server: the request's Host header is the client's to forge.
+    return openapi.document(current_app.config["BASE_URL"] + url_for("api.openapi_document").rsplit("/", 1)[0])

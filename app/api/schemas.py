@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.models import Detection, Prediction, Result, Status
+from app.models import ApiToken, Detection, Prediction, Result, Status
 from app.models.base import as_utc
 from ml.recognizers import get
 
@@ -58,3 +58,9 @@ def prediction(p: Prediction) -> dict:
         location = {"latitude": p.latitude, "longitude": p.longitude, "source": p.location_source}
     return {"id": p.id, "created_at": timestamp(p.created_at), "width": p.width, "height": p.height,
             "location": location, "results": [result(r) for r in p.results]}
+
+
+def token(t: ApiToken, current: bool) -> dict:
+    """One API token as the token list shows it; `current` marks the one the request came with."""
+    return {"id": t.id, "created_at": timestamp(t.created_at), "expires_at": timestamp(t.expires_at),
+            "last_used_at": timestamp(t.last_used_at) if t.last_used_at else None, "current": current}

@@ -1,11 +1,19 @@
 """History filters (a GET form: bookmarkable, no CSRF needed for reading)."""
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from ml.recognizers import RECOGNIZERS
 
 ALL_LABELS = sorted({c for r in RECOGNIZERS.values() for c in r.classes})
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # the day after LAST_DAY still exists
+
+
+def _plausible(_form, field) -> None:
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:  # None: not a date at all
+        raise ValidationError(f"Choose a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.")
 
 
 class FilterForm(FlaskForm):
@@ -17,5 +25,6 @@ class FilterForm(FlaskForm):
     recognizer = SelectField("Recognizer", choices=[("", "Any")] + [(n, n) for n in RECOGNIZERS],
                              validators=[Optional()])
     label = SelectField("Label", choices=[("", "Any")] + [(c, c) for c in ALL_LABELS], validators=[Optional()])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), _plausible])
+    until = DateField("To", validators=[Optional(), _plausible])
+

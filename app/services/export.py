@@ -14,7 +14,7 @@ from app import storage
 from app.extensions import db
 from app.models import LABELLED, Detection, Prediction, Result, Status, User
 from app.models.base import as_utc
-from app.services import live_sessions, predictions
+from app.services import live_sessions, predictions, tokens
 from app.services.numbers import DIGITS
 from app.storage import NotFound
 
@@ -96,9 +96,14 @@ def _write_numbers(archive: zipfile.ZipFile, detections: list[Detection], store)
 
 
 def delete_all(user: User) -> int:
-    """Delete the user's predictions and live sessions with their files (StorageUnavailable keeps the rest)."""
+    """Delete the user's predictions and live sessions with their files (StorageUnavailable keeps the rest), and
+    revoke their API tokens, so a leaked one cannot add new data."""
     owned = list(db.session.scalars(select(Prediction).where(Prediction.user_id == user.id)))
     for prediction in owned:
-        predictions.delete_prediction(prediction)
+        try:
+            predictions.delete_prediction(prediction)
+        except predictions.Gone:
+            continue  # deleted by another request meanwhile
     live_sessions.delete_all(user)
+    tokens.revoke_all_tokens(user)
     return len(owned)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +21,27 @@ MAX_PER_PAGE = 100  # the API's per_page cap, as its OpenAPI document states
 
 class StorageUnavailable(RuntimeError):
     """Storage failed, so nothing was kept or deleted; the message is safe to show."""
+
+
+class Gone(LookupError):
+    """What a request was about was deleted by another request meanwhile; the message is safe to show."""
+
+    MESSAGE = "It was deleted meanwhile, perhaps in another tab."
+
+
+def lock(prediction_id: int, detection_id: int | None = None) -> None:
+    """Hold the prediction's row lock (on SQLite: the database's write lock) until the next commit or rollback, then
+    read its rows afresh; Gone when it, or the detection, was deleted meanwhile.
+
+    Deleting, labelling and moving a detection's files all take it first, so none of them acts on rows another has
+    just changed, and stored files are never left behind by one racing another."""
+    table = Prediction.__table__
+    touched = db.session.execute(update(table).where(table.c.id == prediction_id).values(width=table.c.width))
+    db.session.expire_all()  # what was read before the lock may be out of date
+    if touched.rowcount == 0 or (detection_id is not None and db.session.scalar(
+            select(Detection.id).where(Detection.id == detection_id)) is None):
+        db.session.rollback()
+        raise Gone(Gone.MESSAGE)
 
 
 def photo_key() -> str:
@@ -141,6 +162,7 @@ def stored_keys(detection: Detection) -> list[str]:
 
 def delete_prediction(prediction: Prediction) -> None:
     """Delete the stored files first, then the rows; StorageUnavailable keeps everything."""
+    lock(prediction.id)
     keys = [k for d in prediction.detections for k in stored_keys(d)]
     keys += [prediction.photo_key] if prediction.photo_key else []
     _delete_files(keys)
@@ -151,6 +173,7 @@ def delete_prediction(prediction: Prediction) -> None:
 def delete_detection(detection: Detection) -> None:
     """Delete one detection and its files; the whole prediction goes with its last detection."""
     prediction = detection.result.prediction
+    lock(prediction.id, detection.id)  # two of the last detections deleted at once: the second sees it is the last
     if all(d.id == detection.id for d in prediction.detections):
         delete_prediction(prediction)
         return
@@ -165,4 +188,5 @@ def _delete_files(keys: list[str]) -> None:
             storage.current().delete(key)
     except StorageError as exc:
         log.warning("delete failed: %s", exc)
+        db.session.rollback()  # let go of the lock at once
         raise StorageUnavailable("Storage is unavailable, so nothing was deleted. Try again later.") from None
