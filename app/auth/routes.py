@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm, PasswordForm, SignupForm
 from app.navigation import local_path
-from app.services import accounts
+from app.services import accounts, reviewers
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -64,7 +64,8 @@ def profile():
         else:
             flash("Password changed.", "success")
             return redirect(url_for("auth.profile"))
-    return (render_template("auth/profile.html", form=form, stats=accounts.stats(current_user)),
+    return (render_template("auth/profile.html", form=form, stats=accounts.stats(current_user),
+                            roles=reviewers.roles(current_user)),
             400 if form.errors else 200)
 
 
