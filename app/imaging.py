@@ -32,8 +32,9 @@ def decode(data: bytes, max_pixels: int) -> tuple[Image.Image, tuple[float, floa
                          f"the limit is {max_pixels / 1e6:g} megapixels.")
     try:
         image = open_image(data)
-    except ImageError as exc:
-        raise ImageError(f"The image is damaged or truncated ({exc}).") from None
+    except ImageError:
+        raise ImageError("The photo is damaged or cut short (truncated), so it cannot be read. Upload it again, or "
+                         "save it again from the app that made it.") from None
     return to_mode(image, "RGB"), gps
 
 

@@ -1,11 +1,13 @@
 """Classify pages: upload, result, feedback, and the stored images behind them."""
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import imaging, storage
 from app.classify import bp
 from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm
+from app.errors.handlers import error_message, respond
 from app.services import added_faces, classification, feedback, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
@@ -20,6 +22,15 @@ def _upload_page(form: ClassifyForm, status: int = 200, error: str | None = None
 def index():
     """The upload page."""
     return _upload_page(ClassifyForm())
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """A photo over the limit gets the upload page back with the reason, not a bare error page."""
+    if request.endpoint != "classify.classify":
+        return respond(error)
+    # formdata=None: the refused body cannot be read, so the choices start afresh (app.js checks the size first).
+    return _upload_page(ClassifyForm(formdata=None), 413, error_message(error))
 
 
 @bp.route("/classify", methods=["POST"])
@@ -41,14 +52,19 @@ def classify():
     if current_user.is_authenticated:
         try:
             prediction = predictions.record(current_user, outcome, form.location(),
-                                            consent=form.use_location.data)
+                                            consent=form.keeps_location(), use_gps=form.uses_photo_gps())
         except predictions.StorageUnavailable as exc:
             flash(str(exc), "error")
         else:
+            if form.uses_photo_gps() and outcome.gps is None:
+                flash("This photo has no GPS tag, so no location was kept.", "info")
+            elif form.location_from.data == "browser" and form.location() is None:
+                flash("Your browser did not share a location, so none was kept.", "info")
             if outcome.found_nothing:
                 flash(f"{classification.NO_FACE} Draw a box around each face on the photo to add it.", "info")
             return redirect(url_for("classify.result", prediction_id=prediction.id))
-    location = predictions.consented_location(form.use_location.data, form.location(), outcome.gps)
+    location = predictions.consented_location(form.keeps_location(), form.location(),
+                                              outcome.gps if form.uses_photo_gps() else None)
     return render_template("classify/result.html", prediction=None, results=outcome.results,
                            photo_src=imaging.preview_uri(outcome.image), width=outcome.image.width,
                            height=outcome.image.height, location=location, total_ms=outcome.duration_ms)

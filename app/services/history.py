@@ -19,6 +19,7 @@ class Filters:
     label: str | None = None
     since: date | None = None
     until: date | None = None  # inclusive
+    status: str | None = None  # a Status value
 
 
 def _start_of(day: date) -> datetime:
@@ -31,6 +32,8 @@ def _matching(user: User, filters: Filters):
         query = query.where(Result.recognizer == filters.recognizer)
     if filters.label:
         query = query.where(Detection.label == filters.label)
+    if filters.status:
+        query = query.where(Detection.status == Status(filters.status))
     if filters.since:
         query = query.where(Prediction.created_at >= _start_of(filters.since))
     if filters.until:

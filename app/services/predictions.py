@@ -51,12 +51,14 @@ def consented_location(consent: bool, browser: tuple[float, float] | None,
 
 
 def record(user: User, outcome: Classification, location: tuple[float, float] | None, *,
-           consent: bool = False) -> Prediction:
+           consent: bool = False, use_gps: bool = True) -> Prediction:
     """Store the photo and every crop, commit the rows; StorageUnavailable leaves nothing behind.
 
-    A location (the browser's `location`, else the photo's EXIF GPS) is kept only when `consent` is true.
+    A location (the browser's `location`, else the photo's EXIF GPS unless `use_gps` is false) is kept only when
+    `consent` is true.
     """
-    lat, lon, source = consented_location(consent, location, outcome.gps) or (None, None, None)
+    gps = outcome.gps if use_gps else None
+    lat, lon, source = consented_location(consent, location, gps) or (None, None, None)
     prediction = Prediction(user=user, width=outcome.image.width, height=outcome.image.height,
                             latitude=lat, longitude=lon, location_source=source)
     crops = []

@@ -36,13 +36,15 @@ def test_drop_a_photo_share_location_and_run_two_recognizers(open_page, face_jpe
     drop_file(page, "#dropzone", face_jpeg, "dropped.jpg", "image/jpeg")
     expect(page.locator("#preview")).to_be_visible()
     expect(page.locator("#drop-text")).to_contain_text("dropped.jpg")
-    page.get_by_test_id("use-location").check()
-    expect(page.locator("#location-status")).to_contain_text("Location added")
+    page.get_by_test_id("location-browser").check()
+    expect(page.locator("#location-status")).to_contain_text("Your location is added")
     page.get_by_test_id("recognizer-digits").check()
     page.get_by_test_id("classify-submit").click()
 
     expect(page.get_by_test_id("not-kept")).to_be_visible()
     expect(page.get_by_test_id("location")).to_have_text("location 51.5074, -0.1278")
+    expect(page.get_by_test_id("map-link")).to_have_attribute("href", "https://www.openstreetmap.org/?mlat=51.50740"
+                                                                      "&mlon=-0.12780#map=15/51.50740/-0.12780")
     expect(page.get_by_test_id("result-emotion7").get_by_test_id("box-1")).to_be_visible()
     expect(page.get_by_test_id("result-digits").locator("meter")).to_have_count(10)
 
