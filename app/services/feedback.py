@@ -39,6 +39,8 @@ def give(user: User, detection: Detection, label: str, source: str) -> Outcome:
     """Record the feedback (a class label, or NOT_A_FACE for a face recognizer's box) in SQL first, then move the
     images; a storage failure leaves them pending."""
     recognizer = get(detection.result.recognizer)
+    # Labels compare without case or surrounding spaces: "Surprise" is surprise.
+    label = next((c for c in recognizer.classes if c == label.strip().lower()), label)
     if label == NOT_A_FACE and not recognizer.faces:
         raise FeedbackError(f"Only faces can be marked not a face; {recognizer.name} reads the whole image.")
     if label != NOT_A_FACE and label not in recognizer.classes:

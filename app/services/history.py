@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
 from app.models import Detection, Prediction, Result, Status, User
@@ -28,6 +28,10 @@ def _start_of(day: date) -> datetime:
 
 def _matching(user: User, filters: Filters):
     query = select(Detection).join(Detection.result).join(Result.prediction).where(Prediction.user_id == user.id)
+    return _narrowed(query, filters)
+
+
+def _narrowed(query, filters: Filters):
     if filters.recognizer:
         query = query.where(Result.recognizer == filters.recognizer)
     if filters.label:
@@ -53,3 +57,17 @@ def not_faces(user: User, filters: Filters) -> int:
     """How many of the matching detections are boxes marked not a face (the page's count leaves them out)."""
     query = _matching(user, filters).where(Detection.status == Status.NOT_A_FACE)
     return db.session.scalar(query.with_only_columns(func.count(Detection.id))) or 0
+
+
+def predictions(user: User, filters: Filters, page: int, per_page: int):
+    """One page of the user's predictions, newest first, that hold a detection matching `filters` (the API list);
+    with no recognizer, label or status filter a prediction without detections matches too."""
+    query = select(Prediction).where(Prediction.user_id == user.id)
+    if filters.recognizer or filters.label or filters.status:
+        inner = _narrowed(select(Detection.id).join(Detection.result).where(Result.prediction_id == Prediction.id),
+                          Filters(filters.recognizer, filters.label, status=filters.status))
+        query = query.where(exists(inner))
+    query = _narrowed(query, Filters(since=filters.since, until=filters.until))
+    query = (query.order_by(Prediction.created_at.desc(), Prediction.id.desc())
+             .options(selectinload(Prediction.results).selectinload(Result.detections)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

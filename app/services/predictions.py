@@ -121,14 +121,6 @@ def owned_detection(user: User, detection_id: int) -> Detection | None:
                              .where(Detection.id == detection_id, Prediction.user_id == user.id))
 
 
-def recent(user: User, page: int, per_page: int):
-    """The user's predictions, newest first, one page of them."""
-    query = (select(Prediction).where(Prediction.user_id == user.id)
-             .order_by(Prediction.created_at.desc(), Prediction.id.desc())
-             .options(selectinload(Prediction.results).selectinload(Result.detections)))
-    return db.paginate(query, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
-
-
 def stored_keys(detection: Detection) -> list[str]:
     """Every stored file that belongs to one detection."""
     return [k for k in (detection.crop_key, detection.original_key) if k]
