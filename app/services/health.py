@@ -17,6 +17,7 @@ from app.services.added_faces import FACE_RECOGNIZERS
 from ml.recognizers import get
 
 BINS = 10
+MIN_SAMPLE = 30  # below this many labels a rate is shown with a warning: 3 of 3 is not 100%
 
 
 @dataclass
@@ -71,7 +72,7 @@ def confusion(rows: list[Row], classes: tuple[str, ...]) -> dict:
     for i, name in enumerate(classes):
         hit, actual, said = matrix[i][i], sum(matrix[i]), sum(r[i] for r in matrix)
         per_class[name] = {"precision": hit / said if said else None, "recall": hit / actual if actual else None,
-                           "support": actual}
+                           "support": actual, "predicted": said}
     shares = [[round(10 * v / sum(r)) if sum(r) else 0 for v in r] for r in matrix]
     return {"matrix": matrix, "heat": shares, "per_class": per_class}
 
@@ -135,7 +136,7 @@ def report(recognizer: str, days: int = 90) -> dict:
         "agreement": {"day": agreement(rows, lambda d: d), "week": agreement(rows, _week)},
         "confusion": confusion(rows, classes),
         "confidence": confidence(rows, current_app.config["LOW_CONFIDENCE"]),
-        "low_confidence": current_app.config["LOW_CONFIDENCE"],
+        "low_confidence": current_app.config["LOW_CONFIDENCE"], "min_sample": MIN_SAMPLE,
         "distribution": {"weekly": predicted_distribution(rows, classes),
                          "training": training_distribution(registry.champion(recognizer), classes)},
     }
