@@ -113,6 +113,13 @@ def user_for_token(token: str) -> User | None:
     return row.user if row is not None and not row.expired else None
 
 
+def revoke_tokens(user: User) -> int:
+    """Delete every API token of `user` (they stop working at once); how many there were. Commits."""
+    found = db.session.query(ApiToken).filter(ApiToken.user_id == user.id).delete()
+    db.session.commit()
+    return found
+
+
 def stats(user: User) -> dict[str, int]:
     """How much a user has done: photos kept, detections (boxes marked not a face left out), feedback given."""
     photos = db.session.scalar(select(func.count(Prediction.id)).where(Prediction.user_id == user.id))
