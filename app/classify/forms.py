@@ -49,6 +49,7 @@ class FeedbackForm(FlaskForm):
     """The label picked for a detection; each label is a submit button named "label"."""
 
     label = StringField(validators=[DataRequired(), Length(max=32)])
+    seen_ms = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])  # filled by app.js
 
 
 class AddFaceForm(FlaskForm):

@@ -138,18 +138,22 @@ def give_feedback(detection_id: int):
         flash("Pick a label.", "error")
         return redirect(back)
     try:
-        outcome = feedback.give(current_user, detection, form.label.data, "web")
+        outcome = feedback.give(current_user, detection, form.label.data, "web", form.seen_ms.data)
     except feedback.FeedbackError as exc:
         flash(str(exc), "error")
         return redirect(back)
     if outcome.images_pending:
         queue(place_images, detection.id)
+    # Numbers restart in each recognizer's section, so the name says which #1 this was.
+    which = f"{detection.result.recognizer} #{detection.number}"
     if detection.not_a_face:
-        flash(f"Marked #{detection.number} as not a face.", "success")
+        flash(f"Marked {which} as not a face.", "success")
     else:
         verb = "Confirmed" if outcome.event.to_label == detection.predicted_label else "Corrected to"
-        flash(f"{verb} “{outcome.event.to_label}” for #{detection.number}.", "success")
-    return redirect(back)
+        flash(f"{verb} “{outcome.event.to_label}” for {which}.", "success")
+    following = predictions.next_unreviewed(detection)
+    return redirect(url_for("classify.result", prediction_id=detection.result.prediction_id,
+                            _anchor=f"det-{following.id}"))
 
 
 @bp.route("/detections/<int:detection_id>/undo", methods=["POST"])

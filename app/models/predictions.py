@@ -25,6 +25,7 @@ class Status(str, enum.Enum):
 LABELLED = (Status.CONFIRMED, Status.CORRECTED)
 # The label, and class folder, of a box someone marked as not a face; the underscore keeps it apart from every class.
 NOT_A_FACE = "_not_a_face"
+QUICK_MS = 700  # a confirmation given sooner after the item appeared is counted as not looked at
 DETECTOR, USER = "detector", "user"  # where a detection's box came from: found by the app, or drawn by a person
 
 
@@ -156,6 +157,9 @@ class FeedbackEvent(db.Model):
     from_label: Mapped[str] = mapped_column(String(32))
     to_label: Mapped[str] = mapped_column(String(32))  # NOT_A_FACE when the box was marked not a face
     source: Mapped[str] = mapped_column(String(16))  # "web", "api" or "review"
+    # How long the item was on screen before this label (the page's script measures it); null when unknown (API,
+    # no script). A confirmation quicker than QUICK_MS was not looked at, and agreement leaves it out.
+    seen_ms: Mapped[int | None]
 
     detection: Mapped[Detection] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()

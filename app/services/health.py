@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import USER, Detection, ModelVersion, Prediction, Result, Status
+from app.models import QUICK_MS, USER, Detection, FeedbackEvent, ModelVersion, Prediction, Result, Status
 from app.models.base import as_utc, utcnow
 from app.services import registry
 from app.services.added_faces import FACE_RECOGNIZERS
@@ -30,16 +30,22 @@ class Row:
     confidence: float
     created: date
     reviewed: date | None
+    quick: bool = False  # confirmed sooner than QUICK_MS after it appeared: not looked at, so left out of the rates
 
 
 def _rows(recognizer: str, since) -> list[Row]:
+    latest = (select(FeedbackEvent.detection_id, func.max(FeedbackEvent.id).label("event_id"))
+              .group_by(FeedbackEvent.detection_id).subquery())
     query = (select(Detection.predicted_label, Detection.label, Detection.status, Detection.confidence,
-                    Prediction.created_at, Detection.reviewed_at)
+                    Prediction.created_at, Detection.reviewed_at, FeedbackEvent.seen_ms)
              .join(Detection.result).join(Result.prediction)
+             .outerjoin(latest, latest.c.detection_id == Detection.id)
+             .outerjoin(FeedbackEvent, FeedbackEvent.id == latest.c.event_id)
              .where(Result.recognizer == recognizer, Prediction.created_at >= since,
                     Detection.status != Status.NOT_A_FACE))  # a box that is no face says nothing of the model
-    return [Row(p, lab, s, c, as_utc(t).date(), as_utc(r).date() if r else None)
-            for p, lab, s, c, t, r in db.session.execute(query)]
+    return [Row(p, lab, s, c, as_utc(t).date(), as_utc(r).date() if r else None,
+                s == Status.CONFIRMED and seen is not None and seen < QUICK_MS)
+            for p, lab, s, c, t, r, seen in db.session.execute(query)]
 
 
 def _week(day: date) -> date:
@@ -50,7 +56,7 @@ def agreement(rows: list[Row], bucket) -> list[dict]:
     """Confirmed and corrected counts per period of review time, with the share confirmed."""
     counts: dict[date, Counter] = defaultdict(Counter)
     for row in rows:
-        if row.reviewed is not None:
+        if row.reviewed is not None and not row.quick:
             counts[bucket(row.reviewed)][row.status.value] += 1
     out = []
     for period in sorted(counts):
@@ -66,7 +72,7 @@ def confusion(rows: list[Row], classes: tuple[str, ...]) -> dict:
     index = {c: i for i, c in enumerate(classes)}
     matrix = [[0] * len(classes) for _ in classes]
     for row in rows:
-        if row.status != Status.UNREVIEWED and row.label in index and row.predicted in index:
+        if row.status != Status.UNREVIEWED and not row.quick and row.label in index and row.predicted in index:
             matrix[index[row.label]][index[row.predicted]] += 1
     per_class = {}
     for i, name in enumerate(classes):
@@ -126,12 +132,13 @@ def report(recognizer: str, days: int = 90) -> dict:
     """Everything the model-health page draws for one recognizer, JSON-ready."""
     classes = get(recognizer).classes
     rows = _rows(recognizer, utcnow() - timedelta(days=days))
-    reviewed = [r for r in rows if r.status != Status.UNREVIEWED]
+    reviewed = [r for r in rows if r.status != Status.UNREVIEWED and not r.quick]
     confirmed = sum(r.status == Status.CONFIRMED for r in reviewed)
     return {
         "recognizer": recognizer, "classes": list(classes), "days": days,
         "totals": {"detections": len(rows), "reviewed": len(reviewed),
-                   "agreement": confirmed / len(reviewed) if reviewed else None},
+                   "agreement": confirmed / len(reviewed) if reviewed else None,
+                   "quick": sum(r.quick for r in rows)},
         "versions": versions(recognizer),
         "agreement": {"day": agreement(rows, lambda d: d), "week": agreement(rows, _week)},
         "confusion": confusion(rows, classes),

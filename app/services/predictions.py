@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app import imaging, storage
 from app.extensions import db
-from app.models import Detection, Prediction, Result, User
+from app.models import Detection, Prediction, Result, Status, User
 from app.services.classification import Classification
 from app.storage import StorageError
 
@@ -119,6 +119,14 @@ def owned_detection(user: User, detection_id: int) -> Detection | None:
     """The user's detection with this id; None for other users' records too."""
     return db.session.scalar(select(Detection).join(Result).join(Prediction)
                              .where(Detection.id == detection_id, Prediction.user_id == user.id))
+
+
+def next_unreviewed(detection: Detection) -> Detection:
+    """The next detection of the same photo still waiting for a label, in page order (wrapping round), else
+    `detection` itself: where the page puts the focus after a label."""
+    ordered = [d for r in detection.result.prediction.results for d in r.detections]
+    i = ordered.index(detection)
+    return next((d for d in ordered[i + 1:] + ordered[:i] if d.status == Status.UNREVIEWED), detection)
 
 
 def stored_keys(detection: Detection) -> list[str]:

@@ -151,15 +151,26 @@
     Array.prototype.forEach.call(choices, function (choice) { choice.addEventListener("change", update); });
   }
 
-  // j/k (or arrows inside the list) move between detections; a label's key picks it; Enter confirms; x marks the
-  // box not a face and u undoes that (their buttons carry the keys).
+  // j/k (or arrows inside the list) move between detections; a label's key saves it; Enter confirms the model's
+  // label; x marks the box not a face and u undoes that (their buttons carry the keys). As in the review queue, Enter
+  // waits until the photo has been on screen for a moment and a held-down key never repeats.
+  var QUICK_MS = 700;  // the server's QUICK_MS
   function initShortcuts(items) {
+    var shown = performance.now();
+    items.forEach(function (item) {
+      var form = item.querySelector("form");
+      if (form) form.addEventListener("submit", function () {
+        var seen = form.querySelector('input[name="seen_ms"]');
+        if (seen) seen.value = Math.round(performance.now() - shown);
+      });
+    });
     function current() {
       return items.find(function (item) { return item.contains(document.activeElement); }) || null;
     }
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
+      if (event.repeat) { event.preventDefault(); return; }
       var active = current();
       var down = event.key === "j" || (active && event.key === "ArrowDown");
       var up = event.key === "k" || (active && event.key === "ArrowUp");
@@ -174,8 +185,8 @@
       active = active || items[0];
       if (event.key === "Enter") {
         if (event.target !== active && event.target !== document.body) return;  // a focused button clicks itself
-        var confirm = active.querySelector("[data-confirm]");  // a box marked not a face has nothing to confirm
-        if (confirm) confirm.click();
+        var confirm = active.querySelector("[data-confirm]");  // only an unreviewed detection has one
+        if (confirm && performance.now() - shown >= QUICK_MS) confirm.click();
         event.preventDefault();
         return;
       }

@@ -47,7 +47,7 @@ def test_health_numbers(app):
     with app.app_context():
         registry.ensure_baseline("digits")
         report = health.report("digits")
-    assert report["totals"] == {"detections": 5, "reviewed": 4, "agreement": 0.75}
+    assert report["totals"] == {"detections": 5, "reviewed": 4, "agreement": 0.75, "quick": 0}
     assert report["confusion"]["matrix"][1][1] == 2 and report["confusion"]["matrix"][1][2] == 1
     assert report["confusion"]["per_class"]["1"] == {"precision": 1.0, "recall": 2 / 3, "support": 3,
                                                          "predicted": 2}

@@ -103,7 +103,11 @@ def test_keys_move_between_faces_and_label_the_focused_one(page, signed_in, face
     key, label = ("2", "disgust") if predicted == "angry" else ("1", "angry")
     page.keyboard.press(key)
 
-    expect(page.get_by_test_id("flash-success")).to_have_text(f"Corrected to “{label}” for #2.")
-    expect(detections.nth(1)).to_be_focused()  # back at the face just labelled, ready for the next key
+    expect(page.get_by_test_id("flash-success")).to_have_text(f"Corrected to “{label}” for emotion7 #2.")
+    expect(detections.nth(2)).to_be_focused()  # the next face still to label, ready for the next key
     states = [s.strip() for s in detections.get_by_test_id("feedback-state").all_text_contents()]
     assert states == ["unreviewed", "corrected", "unreviewed"]
+    page.wait_for_load_state()
+    page.keyboard.press(key)  # labels #3; the one left is #1, before it on the page
+    expect(page.get_by_test_id("flash-success")).to_contain_text("for emotion7 #3.")
+    expect(detections.nth(0)).to_be_focused()
