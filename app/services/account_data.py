@@ -20,7 +20,7 @@ from app.storage import NotFound
 log = logging.getLogger(__name__)
 
 FEEDBACK_COLUMNS = ("event_id", "created_at", "detection_id", "prediction_id", "recognizer", "from_label",
-                    "to_label", "source", "by_you", "on_your_photo")
+                    "to_label", "source", "seen_ms", "by_you", "on_your_photo")
 README = """VisionLoop: everything kept for {email}, exported {when}
 
 account.json          your account: email, when it was made, roles
@@ -28,7 +28,8 @@ predictions.json      every photo you classified: size, time, location (latitude
                       photo path, and per recognizer the model version and each detection (index, box, source,
                       the model's label, confidence and every class probability, the label now, review status,
                       crop path)
-feedback.csv          every label given on your photos and every label you gave (as a reviewer too), oldest first
+feedback.csv          every label given on your photos and every label you gave (as a reviewer too), oldest first,
+                      with how long the item was on screen before it (seen_ms; empty when not measured)
 live_sessions.json    saved live sessions: times, recognizer, frames, faces, label counts, 5-second buckets,
                       snapshot paths
 photos/<prediction id>.jpg                      the stored photos (re-encoded, without EXIF)
@@ -96,7 +97,8 @@ def _feedback(user: User) -> str:
     writer.writerow(FEEDBACK_COLUMNS)
     for event, recognizer, prediction_id, owner in db.session.execute(query):
         writer.writerow([event.id, _iso(event.created_at), event.detection_id, prediction_id, recognizer,
-                         event.from_label, event.to_label, event.source, str(event.user_id == user.id).lower(),
+                         event.from_label, event.to_label, event.source,
+                         "" if event.seen_ms is None else event.seen_ms, str(event.user_id == user.id).lower(),
                          str(owner == user.id).lower()])
     return table.getvalue()
 
