@@ -64,8 +64,9 @@ def create_prediction():
 
 
 def _whole(name: str, default: int, highest: int | None = None) -> int:
-    raw = request.args.get(name)
-    value = int(raw) if raw is not None and raw.strip().isdigit() else (default if raw is None else 0)
+    """A query argument that must be a whole number from 1 (to `highest`); 400 otherwise."""
+    raw = request.args.get(name, str(default)).strip()
+    value = int(raw) if raw.isdigit() else 0
     if value < 1 or (highest is not None and value > highest):
         abort(400, f"{name} must be a whole number from 1{f' to {highest}' if highest else ''}.")
     return value

@@ -206,6 +206,8 @@
     initPicker(form);
     initCamera(form);
     initLocation(form);
+  } else {
+    kept.clear();  // the upload went through: the copy kept for a retry is not needed any more
   }
   var detections = Array.prototype.slice.call(document.querySelectorAll("[data-detection]"));
   if (detections.length) initShortcuts(detections);
