@@ -52,8 +52,15 @@ class FeedbackForm(FlaskForm):
     seen_ms = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])  # filled by app.js
 
 
+class NumberForm(FlaskForm):
+    """The house number as the page showed it, to confirm whole."""
+
+    number = StringField(validators=[DataRequired(), Length(max=64)])
+    seen_ms = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])  # filled by app.js
+
+
 class AddFaceForm(FlaskForm):
-    """A face box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
+    """A face or digit box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
 
     recognizer = HiddenField(validators=[DataRequired(), Length(max=32)])
     x = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

@@ -6,9 +6,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import imaging, storage
 from app.classify import bp
-from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm
+from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm, NumberForm
 from app.errors.handlers import error_message, respond
-from app.services import added_faces, classification, feedback, predictions
+from app.services import added_faces, classification, feedback, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -46,9 +46,9 @@ def classify():
     except classification.ModelUnavailable as exc:
         return _upload_page(form, 503, str(exc))
     if outcome.found_nothing and not current_user.is_authenticated:
-        # Drawing a missed face needs the photo kept, and only signed-in users' photos are.
-        return _upload_page(form, 422, f"{classification.NO_FACE} Sign in to draw the face yourself, or try a "
-                                       "clear, front-facing, well-lit face.")
+        # Drawing a missed face or digit needs the photo kept, and only signed-in users' photos are.
+        return _upload_page(form, 422, f"{outcome.nothing_found} Sign in to draw the boxes yourself, or try a "
+                                       "clear, well-lit photo: a front-facing face, or the number close up.")
     if current_user.is_authenticated:
         try:
             prediction = predictions.record(current_user, outcome, form.location(),
@@ -61,7 +61,8 @@ def classify():
             elif form.location_from.data == "browser" and form.location() is None:
                 flash("Your browser did not share a location, so none was kept.", "info")
             if outcome.found_nothing:
-                flash(f"{classification.NO_FACE} Draw a box around each face on the photo to add it.", "info")
+                flash(f"{outcome.nothing_found} Draw a box around each {outcome.things} on the photo to add it.",
+                      "info")
             return redirect(url_for("classify.result", prediction_id=prediction.id))
     location = predictions.consented_location(form.keeps_location(), form.location(),
                                               outcome.gps if form.uses_photo_gps() else None)
@@ -88,7 +89,7 @@ def result(prediction_id: int):
                            width=prediction.width, height=prediction.height, location=prediction.location,
                            total_ms=sum(r.duration_ms for r in prediction.results),
                            feedback_form=FeedbackForm(), delete_form=DeleteForm(), face_form=AddFaceForm(),
-                           min_side=added_faces.MIN_SIDE)
+                           number_form=NumberForm(), min_side=added_faces.min_side)
 
 
 def _stored(key: str | None) -> Response:
@@ -112,7 +113,7 @@ def crop(detection_id: int):
 @bp.route("/predictions/<int:prediction_id>/faces", methods=["POST"])
 @login_required
 def add_face(prediction_id: int):
-    """Classify a face the user drew on the photo (one the detector missed) and keep it as a new detection."""
+    """Classify a face or digit the user drew on the photo (one the detector missed) and keep it as a new detection."""
     prediction = _owned_prediction(prediction_id)
     form = AddFaceForm()
     if not form.validate_on_submit():
@@ -123,7 +124,9 @@ def add_face(prediction_id: int):
     except (added_faces.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
         flash(str(exc), "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
-    flash(f"Added face #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.", "success")
+    reads = f" The number reads {detection.result.number}." if detection.thing == "digit" else ""
+    flash(f"Added {detection.thing} #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.{reads}",
+          "success")
     return redirect(url_for("classify.result", prediction_id=prediction.id, _anchor=f"det-{detection.id}"))
 
 
@@ -147,13 +150,39 @@ def give_feedback(detection_id: int):
     # Numbers restart in each recognizer's section, so the name says which #1 this was.
     which = f"{detection.result.recognizer} #{detection.number}"
     if detection.not_a_face:
-        flash(f"Marked {which} as not a face.", "success")
+        flash(f"Marked {which} as not a {detection.thing}.", "success")
     else:
         verb = "Confirmed" if outcome.event.to_label == detection.predicted_label else "Corrected to"
         flash(f"{verb} “{outcome.event.to_label}” for {which}.", "success")
     following = predictions.next_unreviewed(detection)
     return redirect(url_for("classify.result", prediction_id=detection.result.prediction_id,
                             _anchor=f"det-{following.id}"))
+
+
+@bp.route("/predictions/<int:prediction_id>/number", methods=["POST"])
+@login_required
+def confirm_number(prediction_id: int):
+    """Confirm the whole house number: every digit not yet labelled keeps the label it has."""
+    prediction = _owned_prediction(prediction_id)
+    back = url_for("classify.result", prediction_id=prediction.id, _anchor="result-digits")
+    form = NumberForm()
+    if not form.validate_on_submit():
+        flash("Confirm the number shown on the page.", "error")
+        return redirect(back)
+    try:
+        outcomes = numbers.confirm(current_user, numbers.digits_result(prediction), form.number.data, "web",
+                                   form.seen_ms.data)
+    except numbers.NumberError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    for outcome in outcomes:
+        if outcome.images_pending:
+            queue(place_images, outcome.event.detection_id)
+    flash(f"Confirmed the number “{form.number.data}”.", "success")
+    if not outcomes:
+        return redirect(back)
+    following = predictions.next_unreviewed(outcomes[-1].event.detection)  # as after one label: on to the next
+    return redirect(url_for("classify.result", prediction_id=prediction.id, _anchor=f"det-{following.id}"))
 
 
 @bp.route("/detections/<int:detection_id>/undo", methods=["POST"])

@@ -2,11 +2,14 @@
 import json
 import logging
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestEntityTooLarge, ServiceUnavailable
 
 from app.errors import bp
+from app.services.predictions import Gone
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,25 @@ def respond(error: HTTPException):
 def http_error(error: HTTPException):
     """404, 405, 413, CSRF failures and the rest."""
     return respond(error)
+
+
+@bp.app_errorhandler(Gone)
+@bp.app_errorhandler(ObjectDeletedError)
+@bp.app_errorhandler(StaleDataError)
+def gone(error: Exception):
+    """Another request deleted what this one was about (before the row lock, or after this one's change)."""
+    return respond(NotFound(str(error) if isinstance(error, Gone) else Gone.MESSAGE))
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+def database_down(error: Exception):
+    """The database is unreachable (SQLite's lock is retried before it gets here): 503 with Retry-After."""
+    log.error("database unavailable on %s %s: %s", request.method, request.path, getattr(error, "orig", error))
+    # The page must render without the database: show the navigation of a visitor instead of loading the user.
+    g._login_user = current_app.login_manager.anonymous_user()
+    return respond(ServiceUnavailable("The database is unavailable right now; please try again in a minute.",
+                                      retry_after=30))
 
 
 @bp.app_errorhandler(Exception)

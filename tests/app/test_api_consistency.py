@@ -27,7 +27,8 @@ def test_labels_are_case_insensitive_and_indices_documented_from_0(client, token
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=-1", "page=two", "per_page=0", "per_page=500", "per_page=1.5",
-                                   "recognizer=cats", "status=maybe", "since=yesterday", "until=2026-13-01"])
+                                   "recognizer=cats", "status=maybe", "since=yesterday", "until=2026-13-01",
+                                   "until=9999-12-31", "since=0001-01-01", "page=99999999999999999999999"])
 def test_bad_list_parameters_are_400(client, token_for, query):
     response = client.get(f"/api/v1/predictions?{query}", headers=token_for())
     name = query.split("=")[0]

@@ -102,3 +102,6 @@ def test_review_queue_by_keyboard(admin_page, screenshot):
     page.keyboard.press("Enter")  # looked at, pressed once: confirms the model's answer
     expect(page.get_by_test_id("flash-success")).to_contain_text("confirmed")
     expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
+    press(page, "Backspace")  # a digit's crop that holds no digit, as on a result page
+    expect(page.get_by_test_id("flash-success")).to_contain_text("marked not a digit")
+    expect(page.get_by_test_id("review-pending")).to_contain_text("1 waiting")
