@@ -28,8 +28,10 @@ def celery_settings(redis_url: str | None) -> dict:
     else:
         broker = f"sqla+sqlite:///{INSTANCE / 'celery-broker.sqlite'}"
         backend = f"db+sqlite:///{INSTANCE / 'celery-results.sqlite'}"
+    # On a cold shutdown (SIGTERM with REMAP_SIGTERM=SIGQUIT, as `make run` and the Procfile run it) running tasks
+    # get this long to finish before they are cancelled, so the worker is gone within 10 s.
     return {"broker_url": broker, "result_backend": backend, "task_ignore_result": True,
-            "broker_connection_retry_on_startup": True}
+            "broker_connection_retry_on_startup": True, "worker_soft_shutdown_timeout": 2.0}
 
 
 class Config:

@@ -35,7 +35,8 @@ def decode(data: bytes, max_pixels: int) -> tuple[Image.Image, tuple[float, floa
     try:
         image = open_image(data)
     except ImageError:  # the decoder's own words name library internals, not what is wrong for a person
-        raise ImageError("The image is damaged or truncated.") from None
+        raise ImageError("The photo is damaged or cut short (truncated), so it cannot be read. Upload it again, or "
+                         "save it again from the app that made it.") from None
     return to_mode(image, "RGB"), gps
 
 

@@ -1,7 +1,10 @@
 """The OpenAPI 3.1 document of /api/v1; tests validate real responses against these schemas."""
 from __future__ import annotations
 
+from app.guards import MAX_PAGE
+from app.models import Status
 from app.services.added_faces import MIN_SIDE
+from app.services.predictions import MAX_PER_PAGE
 from ml.recognizers import RECOGNIZERS
 
 
@@ -16,9 +19,19 @@ def _json(schema: dict, description: str) -> dict:
 def _errors(*codes: int, reasons: dict[int, str] | None = None) -> dict:
     usual = {400: "Malformed request or unknown recognizer", 401: "Missing, wrong or expired credentials",
              404: "Not found, or not yours", 413: "Upload larger than the limit",
-             409: "The number reads otherwise now", 422: "Not a usable image", 503: "Model or storage unavailable"}
+             409: "The number reads otherwise now", 422: "Not a usable image",
+             429: "Too many requests from this address; retry after Retry-After seconds",
+             503: "Model or storage unavailable"}
     usual.update(reasons or {})
-    return {str(c): _json(_ref("Error"), usual[c]) for c in codes}
+    found = {str(c): _json(_ref("Error"), usual[c]) for c in codes}
+    if 429 in codes:
+        found["429"]["headers"] = {"Retry-After": {"description": "seconds to wait before the next try",
+                                                   "schema": {"type": "integer"}}}
+    return found
+
+
+def _image(media_type: str, description: str) -> dict:
+    return {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
 
 
 def _examples(**named: tuple[str, dict]) -> dict:
@@ -69,7 +82,8 @@ SCHEMAS = {
         "required": ["index", "box", "source", "label", "confidence", "probabilities", "feedback"],
         "properties": {
             "index": {"type": "integer", "minimum": 0,
-                      "description": 'what feedback calls this detection ("detection"); stays when others go'},
+                      "description": '0-based (the web pages show index + 1, e.g. #1 for index 0); what feedback '
+                                     'calls this detection ("detection"); stays when others go'},
             "box": BOX,
             "source": {"enum": ["detector", "user"],
                        "description": "detector: found by the app (a face, or a digit of the number; a small "
@@ -113,8 +127,13 @@ SCHEMAS = {
                        "face recognizer's box that is no face, not_a_digit: true for a digits box that is no digit "
                        "(it leaves the counts and the number; its crop becomes detector data); or, for digits, the "
                        "whole number as it reads now, which confirms every digit not yet labelled.",
-        "properties": {"recognizer": {"type": "string"}, "detection": {"type": "integer", "minimum": 0},
-                       "label": {"type": "string"}, "not_a_face": {"type": "boolean", "default": False},
+        "properties": {"recognizer": {"type": "string"},
+                       "detection": {"type": "integer", "minimum": 0,
+                                     "description": "the detection's 0-based `index` in the result; the web pages "
+                                                    "number detections from 1, so #1 there is index 0"},
+                       "label": {"type": "string", "description": "one of the recognizer's classes; case and "
+                                                                  "surrounding spaces do not matter"},
+                       "not_a_face": {"type": "boolean", "default": False},
                        "not_a_digit": {"type": "boolean", "default": False},
                        "number": {"type": "string", "description": "digits only: the number to confirm"}},
         "oneOf": [{"required": ["detection", "label"]},
@@ -146,13 +165,27 @@ SCHEMAS = {
     },
 }
 ID = {"name": "prediction_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+LIST_FILTERS = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+     "description": "out of bounds or not a whole number: 400"},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                                                   "default": 20}, "description": "out of bounds: 400"},
+    {"name": "recognizer", "in": "query", "schema": {"enum": list(RECOGNIZERS)},
+     "description": "only predictions with a detection of this recognizer"},
+    {"name": "status", "in": "query", "schema": {"enum": [s.value for s in Status]},
+     "description": "only predictions with a detection in this review state"},
+    {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"},
+     "description": "made on or after this UTC day"},
+    {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"},
+     "description": "made on or before this UTC day"},
+]
 
 
 def _paths() -> dict:
     return {
         "/tokens": {
             "post": {"summary": "Get a bearer token", "security": [{"basic": []}],
-                     "responses": {"201": _json(_ref("Token"), "A new token"), **_errors(401)}},
+                     "responses": {"201": _json(_ref("Token"), "A new token"), **_errors(401, 429)}},
             "get": {"summary": "Your tokens (never the secrets), newest first",
                     "responses": {"200": _json(_ref("TokenList"), "The tokens"), **_errors(401)}}},
         "/tokens/{token_id}": {
@@ -171,18 +204,28 @@ def _paths() -> dict:
                              house_number=("A door number read digit by digit", {
                                  "id": 7, "created_at": "2026-12-04T09:30:00Z", "width": 149, "height": 96,
                                  "location": None, "results": [NUMBER_RESULT]}))}}},
-                                   **_errors(400, 401, 413, 422, 503)}},
-            "get": {"summary": "Your predictions, newest first",
-                    "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                                   {"name": "per_page", "in": "query",
-                                    "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
-                    "responses": {"200": _json(_ref("PredictionList"), "One page"), **_errors(401)}}},
+                                   **_errors(400, 401, 413, 422, 429, 503)}},
+            "get": {"summary": "Your predictions, newest first, optionally filtered",
+                    "parameters": LIST_FILTERS,
+                    "responses": {"200": _json(_ref("PredictionList"), "One page; `next` keeps the filters"),
+                                  **_errors(400, 401)}}},
         "/predictions/{prediction_id}": {
             "parameters": [ID],
             "get": {"summary": "One prediction", "responses": {"200": _json(_ref("Prediction"), "The prediction"),
                                                                **_errors(401, 404)}},
             "delete": {"summary": "Delete a prediction and its stored images",
                        "responses": {"204": {"description": "Deleted"}, **_errors(401, 404, 503)}}},
+        "/predictions/{prediction_id}/photo": {
+            "parameters": [ID],
+            "get": {"summary": "The stored photo (re-encoded, no EXIF)",
+                    "responses": {"200": _image("image/jpeg", "The photo"), **_errors(401, 404, 503)}}},
+        "/predictions/{prediction_id}/crops/{recognizer}/{index}": {
+            "parameters": [ID, {"name": "recognizer", "in": "path", "required": True,
+                                "schema": {"enum": list(RECOGNIZERS)}},
+                           {"name": "index", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 0}, "description": "the detection's index"}],
+            "get": {"summary": "The crop the model saw for one detection",
+                    "responses": {"200": _image("image/png", "The crop"), **_errors(401, 404, 503)}}},
         "/predictions/{prediction_id}/feedback": {
             "parameters": [ID],
             "post": {"summary": "Confirm (same label) or correct (another label) one detection",
@@ -217,7 +260,7 @@ def _paths() -> dict:
                          "201": {"description": "The new detection (source user, no feedback yet)",
                                  "content": {"application/json": {"schema": _ref("Detection"),
                                                                   "examples": _examples(added=("Added", ADDED))}}},
-                         **_errors(400, 401, 404, 422, 503, reasons={
+                         **_errors(400, 401, 404, 422, 429, 503, reasons={
                              400: "Malformed request, or an unknown recognizer",
                              404: "Not found, not yours, or no result of that recognizer on the photo",
                              422: "The box is not inside the photo, or too small"})}}},

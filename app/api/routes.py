@@ -1,11 +1,15 @@
-"""API endpoints: tokens, predictions (create, list, get, feedback, add a face, delete) and the OpenAPI document."""
+"""API endpoints: tokens, predictions (create, list, get, feedback, add a face, delete, photo, crops) and the
+OpenAPI document."""
+from datetime import date
+
 from flask import abort, current_app, g, jsonify, request, url_for
 
+from app import storage
 from app.api import bp, openapi, schemas
 from app.api.auth import basic_user, token_required
-from app.guards import page_number
-from app.models import NOT_A_FACE
-from app.services import accounts, added_faces, classification, feedback, numbers, predictions
+from app.guards import MAX_PAGE
+from app.models import NOT_A_FACE, Status
+from app.services import accounts, added_faces, classification, feedback, history, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 from ml.recognizers import RECOGNIZERS
@@ -60,13 +64,41 @@ def create_prediction():
     return response, 201
 
 
+def _whole(name: str, default: int, highest: int | None = None) -> int:
+    """A query argument that must be a whole number from 1 (to `highest`); 400 otherwise."""
+    raw = request.args.get(name, str(default)).strip()
+    value = int(raw) if raw.isdigit() else 0
+    if value < 1 or (highest is not None and value > highest):
+        abort(400, f"{name} must be a whole number from 1{f' to {highest}' if highest else ''}.")
+    return value
+
+
+def _filters() -> history.Filters:
+    """The list's filters from the query string; 400 names the first bad one."""
+    recognizer, status = request.args.get("recognizer") or None, request.args.get("status") or None
+    if recognizer and recognizer not in RECOGNIZERS:
+        abort(400, f"Unknown recognizer {recognizer}; choose one of {', '.join(RECOGNIZERS)}.")
+    if status and status not in {s.value for s in Status}:
+        abort(400, f"Unknown status {status}; choose one of {', '.join(s.value for s in Status)}.")
+    days = {}
+    for name in ("since", "until"):
+        try:
+            days[name] = date.fromisoformat(request.args[name]) if request.args.get(name) else None
+        except ValueError:
+            abort(400, f"{name} must be a date as YYYY-MM-DD (a UTC day).")
+        if days[name] and not history.FIRST_DAY <= days[name] <= history.LAST_DAY:
+            abort(400, f"{name} must be a day from {history.FIRST_DAY} to {history.LAST_DAY}.")
+    return history.Filters(recognizer, None, days["since"], days["until"], status)
+
+
 @bp.get("/predictions")
 @token_required
 def list_predictions():
-    """The caller's predictions, newest first; `next` links the following page."""
-    per_page = request.args.get("per_page", current_app.config["API_PER_PAGE"], type=int)
-    page = predictions.recent(g.user, page_number(), per_page)
-    following = url_for("api.list_predictions", page=page.next_num, per_page=page.per_page,
+    """The caller's predictions, newest first, optionally filtered; `next` links the following page."""
+    per_page = _whole("per_page", current_app.config["API_PER_PAGE"], predictions.MAX_PER_PAGE)
+    page = history.predictions(g.user, _filters(), _whole("page", 1, MAX_PAGE), per_page)
+    kept = {k: v for k, v in request.args.items() if k in ("recognizer", "status", "since", "until") and v}
+    following = url_for("api.list_predictions", page=page.next_num, per_page=page.per_page, **kept,
                         _external=True) if page.has_next else None
     return {"items": [schemas.prediction(p) for p in page.items], "next": following}
 
@@ -108,9 +140,10 @@ def give_feedback(prediction_id: int):
         abort(400, '"recognizer" and "label" (unless "not_a_face" is true) must be strings and "detection" an '
                    'integer index.')
     prediction = _owned(prediction_id)
-    found = [d for r in prediction.results if r.recognizer == recognizer for d in r.detections if d.position == index]
+    found = _detections(prediction, recognizer, index)
     if not found:
-        abort(404, f"This prediction has no {recognizer} detection {index}.")
+        abort(404, f"This prediction has no {recognizer} detection with index {index} (indices start at 0: the "
+                   "detection numbered #1 on the page is index 0).")
     try:
         outcome = feedback.give(g.user, found[0], label, "api")
     except feedback.FeedbackError as exc:
@@ -118,6 +151,27 @@ def give_feedback(prediction_id: int):
     if outcome.images_pending:
         queue(place_images, found[0].id)
     return schemas.prediction(prediction)
+
+
+def _detections(prediction, recognizer: str, index: int) -> list:
+    return [d for r in prediction.results if r.recognizer == recognizer for d in r.detections if d.position == index]
+
+
+@bp.get("/predictions/<int:prediction_id>/photo")
+@token_required
+def get_photo(prediction_id: int):
+    """The stored photo (JPEG, without EXIF) of one of the caller's predictions."""
+    return storage.send(_owned(prediction_id).photo_key)
+
+
+@bp.get("/predictions/<int:prediction_id>/crops/<recognizer>/<int:index>")
+@token_required
+def get_crop(prediction_id: int, recognizer: str, index: int):
+    """The crop (PNG) the model saw for one detection of one of the caller's predictions."""
+    found = _detections(_owned(prediction_id), recognizer, index)
+    if not found:
+        abort(404, f"This prediction has no {recognizer} detection with index {index}.")
+    return storage.send(found[0].crop_key)
 
 
 def _confirm_number(prediction_id: int, body: dict):

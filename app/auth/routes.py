@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm, PasswordForm, SignupForm
 from app.navigation import local_path
-from app.services import accounts, tokens
+from app.services import accounts, reviewers, tokens
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -93,7 +93,8 @@ def profile():
             flash("Password changed. Other browsers are signed out and your API tokens revoked.", "success")
             return redirect(url_for("auth.profile"))
     return (render_template("auth/profile.html", form=form, stats=accounts.stats(current_user),
-                            tokens=tokens.listing(current_user), action_form=LogoutForm(formdata=None)),
+                            roles=reviewers.roles(current_user), tokens=tokens.listing(current_user),
+                            action_form=LogoutForm(formdata=None)),
             400 if form.errors else 200)
 
 

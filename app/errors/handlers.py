@@ -14,10 +14,12 @@ from app.services.predictions import Gone
 log = logging.getLogger(__name__)
 
 
-def _message(error: HTTPException) -> str:
+def error_message(error: HTTPException) -> str:
+    """What went wrong, in words for a person."""
     if isinstance(error, RequestEntityTooLarge):
         limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-        return f"The upload is too large; the limit is {limit:g} MB."
+        return (f"The upload is too large: photos can be at most {limit:g} MB. Choose a smaller photo, or shrink "
+                "this one first (most phones can share a smaller copy).")
     if isinstance(error, CSRFError):
         return "The form expired or came from another site. Reload the page and try again."
     return error.description or error.name
@@ -25,7 +27,7 @@ def _message(error: HTTPException) -> str:
 
 def respond(error: HTTPException):
     """Render `error` for whoever asked: JSON under /api/, else an HTML page."""
-    message = _message(error)
+    message = error_message(error)
     if request.path.startswith("/api/"):
         response = error.get_response()  # keeps the status and headers such as WWW-Authenticate and Allow
         response.set_data(json.dumps({"error": message}))

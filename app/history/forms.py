@@ -1,14 +1,13 @@
 """History filters (a GET form: bookmarkable, no CSRF needed for reading)."""
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from app.models import Status
+from app.services.history import FIRST_DAY, LAST_DAY
 from ml.recognizers import RECOGNIZERS
 
 ALL_LABELS = sorted({c for r in RECOGNIZERS.values() for c in r.classes})
-FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # the day after LAST_DAY still exists
 
 
 def _plausible(_form, field) -> None:
@@ -17,7 +16,7 @@ def _plausible(_form, field) -> None:
 
 
 class FilterForm(FlaskForm):
-    """Recognizer, label and a date range."""
+    """Recognizer, label, review status and a date range."""
 
     class Meta:
         csrf = False
@@ -25,6 +24,8 @@ class FilterForm(FlaskForm):
     recognizer = SelectField("Recognizer", choices=[("", "Any")] + [(n, n) for n in RECOGNIZERS],
                              validators=[Optional()])
     label = SelectField("Label", choices=[("", "Any")] + [(c, c) for c in ALL_LABELS], validators=[Optional()])
+    status = SelectField("Status", choices=[("", "Any")] + [(s.value, s.value.replace("_", " ")) for s in Status],
+                         validators=[Optional()])
     since = DateField("From", validators=[Optional(), _plausible])
     until = DateField("To", validators=[Optional(), _plausible])
 

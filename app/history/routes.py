@@ -19,7 +19,7 @@ def index():
     filters = history.Filters()
     if valid:
         filters = history.Filters(form.recognizer.data or None, form.label.data or None,
-                                  form.since.data, form.until.data)
+                                  form.since.data, form.until.data, form.status.data or None)
     page = history.detections(current_user, filters, page_number(),
                               current_app.config["HISTORY_PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v} if valid else {}

@@ -29,6 +29,7 @@ LABELLED = (Status.CONFIRMED, Status.CORRECTED)
 # The label of a box someone marked as holding no face (or, for digits, no digit); the underscore keeps it apart from
 # every class. Its class folder is the recognizer's `rejected_folder`.
 NOT_A_FACE = "_not_a_face"
+QUICK_MS = 700  # a confirmation given sooner after the item appeared is counted as not looked at
 DETECTOR, USER = "detector", "user"  # where a detection's box came from: found by the app, or drawn by a person
 
 
@@ -82,6 +83,11 @@ class Result(db.Model):
     def in_reading_order(self) -> list[Detection]:
         """Its detections by their boxes' reading order (lines top to bottom, each left to right): a number's digits."""
         return _ordered(self.detections)
+
+    @property
+    def page_order(self) -> list[Detection]:
+        """Its detections as the result page lists them: a number's digits in reading order, faces as found."""
+        return self.in_reading_order if get(self.recognizer).thing == "digit" else list(self.detections)
 
     @property
     def number_digits(self) -> list[Detection]:
@@ -195,6 +201,9 @@ class FeedbackEvent(db.Model):
     from_label: Mapped[str] = mapped_column(String(32))
     to_label: Mapped[str] = mapped_column(String(32))  # NOT_A_FACE when the box was marked not a face
     source: Mapped[str] = mapped_column(String(16))  # "web", "api" or "review"
+    # How long the item was on screen before this label (the page's script measures it); null when unknown (API,
+    # no script). A confirmation quicker than QUICK_MS was not looked at, and agreement leaves it out.
+    seen_ms: Mapped[int | None]
 
     detection: Mapped[Detection] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()

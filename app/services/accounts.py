@@ -69,6 +69,16 @@ def create_user(email: str, password: str, is_admin: bool = False) -> User:
     return user
 
 
+def set_admin(email: str, admin: bool) -> User:
+    """Give or take away administrator rights (idempotent); AccountError when no account has `email`."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"No account with the email {email}; create it with `flask users create`.")
+    user.is_admin = admin
+    db.session.commit()
+    return user
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user when email and password match, else None, in the same time whether or not the email exists."""
     user = find_user(email)

@@ -35,14 +35,18 @@ class Outcome:
     images_pending: bool
 
 
-def give(user: User, detection: Detection, label: str, source: str) -> Outcome:
+def give(user: User, detection: Detection, label: str, source: str, seen_ms: int | None = None) -> Outcome:
     """Record the feedback (a class label, or NOT_A_FACE for a box that holds no face or digit) in SQL first, then
-    move the images; a storage failure leaves them pending. Gone when the detection was deleted meanwhile."""
+    move the images; a storage failure leaves them pending. `seen_ms`: how long the item was on screen, when known.
+    Gone when the detection was deleted meanwhile."""
     lock(detection.result.prediction_id, detection.id)
     recognizer = get(detection.result.recognizer)
+    # Labels compare without case or surrounding spaces: "Surprise" is surprise.
+    label = next((c for c in recognizer.classes if c == label.strip().lower()), label)
     if label != NOT_A_FACE and label not in recognizer.classes:
         raise FeedbackError(f"{label!r} is not a {recognizer.name} label; choose one of {', '.join(recognizer.classes)}.")
-    event = FeedbackEvent(detection=detection, user=user, from_label=detection.label, to_label=label, source=source)
+    event = FeedbackEvent(detection=detection, user=user, from_label=detection.label, to_label=label, source=source,
+                          seen_ms=seen_ms)
     detection.label = label
     detection.status = detection.labelled_status()
     detection.reviewed_at = utcnow()

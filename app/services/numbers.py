@@ -35,26 +35,34 @@ def digits_result(prediction: Prediction) -> Result:
     return found[0]
 
 
-def confirm(user: User, result: Result, number: str, source: str) -> list[feedback.Outcome]:
+def confirm(user: User, result: Result, number: str, source: str,
+            seen_ms: int | None = None) -> list[feedback.Outcome]:
     """Confirm every digit not yet labelled with its label (a corrected or deleted digit stays as it is), so the
-    whole number `number` is confirmed; NumberError when the digits spell something else now (a stale page)."""
+    whole number `number` is confirmed; NumberError when the digits spell something else now (a stale page).
+    `seen_ms`: how long the number was on screen, kept with each digit's label."""
     if not result.number:
         raise NumberError("There is no number to confirm: draw a box around each digit first.")
     if number != result.number:
         raise NumberError(f"The number now reads “{result.number}”, not “{number}”: look again and confirm that.", 409)
-    return [feedback.give(user, d, d.label, source) for d in result.in_reading_order
+    return [feedback.give(user, d, d.label, source, seen_ms) for d in result.in_reading_order
             if d.status == Status.UNREVIEWED]
 
 
-def agreement(days: int = 90) -> dict:
+def agreement(days: int = 90, quick: set[int] = frozenset()) -> dict:
     """Numbers of the last `days` whose every box got feedback: how many, and how many the reader read exactly
-    right (no digit corrected, deleted or added)."""
+    right (no digit corrected, deleted or added); a number with a digit in `quick` (detection ids confirmed too
+    fast to have been looked at) is only counted as quick."""
     query = (select(Result).join(Result.prediction)
              .where(Result.recognizer == DIGITS, Prediction.created_at >= utcnow() - timedelta(days=days))
              .options(selectinload(Result.detections)))
-    reviewed = agreed = 0
+    reviewed = agreed = glanced = 0
     for result in db.session.scalars(query):
-        if result.detections and all(d.status != Status.UNREVIEWED for d in result.detections):
-            reviewed += 1
-            agreed += result.number == result.read_number
-    return {"reviewed": reviewed, "agreed": agreed, "agreement": agreed / reviewed if reviewed else None}
+        if not result.detections or any(d.status == Status.UNREVIEWED for d in result.detections):
+            continue
+        if any(d.id in quick for d in result.detections):
+            glanced += 1
+            continue
+        reviewed += 1
+        agreed += result.number == result.read_number
+    return {"reviewed": reviewed, "agreed": agreed, "agreement": agreed / reviewed if reviewed else None,
+            "quick": glanced}

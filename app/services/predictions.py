@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app import imaging, storage
 from app.extensions import db
-from app.models import NOT_A_FACE, Detection, Prediction, Result, User
+from app.models import NOT_A_FACE, Detection, Prediction, Result, Status, User
 from app.services.classification import Classification
 from app.storage import StorageError
 from ml.recognizers import get
@@ -79,12 +79,14 @@ def consented_location(consent: bool, browser: tuple[float, float] | None,
 
 
 def record(user: User, outcome: Classification, location: tuple[float, float] | None, *,
-           consent: bool = False) -> Prediction:
+           consent: bool = False, use_gps: bool = True) -> Prediction:
     """Store the photo and every crop, commit the rows; StorageUnavailable leaves nothing behind.
 
-    A location (the browser's `location`, else the photo's EXIF GPS) is kept only when `consent` is true.
+    A location (the browser's `location`, else the photo's EXIF GPS unless `use_gps` is false) is kept only when
+    `consent` is true.
     """
-    lat, lon, source = consented_location(consent, location, outcome.gps) or (None, None, None)
+    gps = outcome.gps if use_gps else None
+    lat, lon, source = consented_location(consent, location, gps) or (None, None, None)
     prediction = Prediction(user=user, width=outcome.image.width, height=outcome.image.height,
                             latitude=lat, longitude=lon, location_source=source)
     crops = []
@@ -147,12 +149,12 @@ def owned_detection(user: User, detection_id: int) -> Detection | None:
                              .where(Detection.id == detection_id, Prediction.user_id == user.id))
 
 
-def recent(user: User, page: int, per_page: int):
-    """The user's predictions, newest first, one page of them."""
-    query = (select(Prediction).where(Prediction.user_id == user.id)
-             .order_by(Prediction.created_at.desc(), Prediction.id.desc())
-             .options(selectinload(Prediction.results).selectinload(Result.detections)))
-    return db.paginate(query, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
+def next_unreviewed(detection: Detection) -> Detection:
+    """The next detection of the same photo still waiting for a label, in page order (wrapping round), else
+    `detection` itself: where the page puts the focus after a label."""
+    ordered = [d for r in detection.result.prediction.results for d in r.page_order]
+    i = ordered.index(detection)
+    return next((d for d in ordered[i + 1:] + ordered[:i] if d.status == Status.UNREVIEWED), detection)
 
 
 def stored_keys(detection: Detection) -> list[str]:

@@ -20,6 +20,12 @@ def is_reviewer(user) -> bool:
     return bool(user.is_admin or db.session.get(Reviewer, user.id))
 
 
+def roles(user: User) -> list[str]:
+    """The roles `user` holds, as the profile names them ("user" when none)."""
+    held = (["administrator"] if user.is_admin else []) + (["reviewer"] if db.session.get(Reviewer, user.id) else [])
+    return held or ["user"]
+
+
 def grant(email: str, by: User | None) -> User:
     """Give the user with `email` the reviewer role (idempotent)."""
     user = find_user(email)

@@ -25,8 +25,10 @@ def _in_folder(folder: Path, action):
         try:
             return action()
         except FileNotFoundError:
-            if folder.is_dir() or last:
-                raise  # something else is missing (the file to move)
+            # Not `folder.is_dir()`: another writer may have made it again meanwhile. A missing source file to move
+            # fails every attempt the same way, so it still ends in this error.
+            if last:
+                raise
 
 
 class LocalStorage(Storage):

@@ -36,6 +36,7 @@ ROUTES = [
     ("GET", "/history", SIGNED_IN),
     ("GET", "/data", SIGNED_IN),
     ("GET", "/data/export.zip", SIGNED_IN),
+    ("GET", "/data/everything.zip", SIGNED_IN),
     ("GET", "/live/", OPEN),
     ("GET", "/live/sessions", SIGNED_IN),
     ("GET", "/predictions/1", OWNER),
@@ -50,6 +51,8 @@ ROUTES = [
     ("GET", "/api/v1/tokens", API_SIGNED_IN),
     ("GET", "/api/v1/predictions", API_SIGNED_IN),
     ("GET", "/api/v1/predictions/1", API_OWNER),
+    ("GET", "/api/v1/predictions/1/photo", API_OWNER),
+    ("GET", "/api/v1/predictions/1/crops/digits/0", API_OWNER),
     ("POST", "/api/v1/predictions/1/feedback", API_OWNER),
     ("POST", "/api/v1/predictions/1/detections", API_OWNER),
     ("GET", "/review", REVIEWER),
@@ -57,6 +60,7 @@ ROUTES = [
     ("POST", "/review/1/skip", REVIEWER),
     ("POST", "/review/1/label", REVIEWER),
     ("POST", "/review/undo", REVIEWER),
+    ("POST", "/review/skipped", REVIEWER),
     ("GET", "/models", REVIEWER),
     ("GET", "/models/digits", REVIEWER),
     ("GET", "/models/runs/1", REVIEWER),
@@ -75,6 +79,7 @@ ROUTES = [
     ("POST", "/detections/2/delete", OWNER),
     ("POST", "/predictions/1/delete", OWNER),
     ("POST", "/data/delete", SIGNED_IN),
+    ("POST", "/data/delete-account", SIGNED_IN),  # without the password: refused, the account stays
     ("GET", "/live/ws", OPEN),  # the socket handshake: a plain GET is refused alike for everyone
     ("POST", "/profile/tokens/1/revoke", SIGNED_IN),  # revoked already by the API: "no such token"
     ("POST", "/profile/sign-out-everywhere", SIGNED_IN),

@@ -120,7 +120,7 @@ def test_a_face_result_without_faces_still_shows_the_photo_to_draw_on(login, upl
 
 def test_not_a_face_leaves_every_count_and_becomes_detector_data(kept, app, stored):
     response = kept.post("/detections/2/feedback", data={"label": NOT_A_FACE})
-    assert _flash(kept, response) == "Marked #2 as not a face."
+    assert _flash(kept, response) == "Marked emotion7 #2 as not a face."
     assert _row(app, 2)[1:] == (Status.NOT_A_FACE, NOT_A_FACE, "crops/emotion7/_not_a_face/2.png",
                                 "originals/emotion7/_not_a_face/2.jpg")
     page = kept.get("/predictions/1").get_data(as_text=True)
@@ -177,7 +177,7 @@ def test_a_digit_marked_not_a_digit_goes_to_the_digits_own_rejected_folder(login
     client = login()
     upload(plain_png, ["digits"])
     response = client.post("/detections/1/feedback", data={"label": NOT_A_FACE})
-    assert _flash(client, response) == "Marked #1 as not a digit."
+    assert _flash(client, response) == "Marked digits #1 as not a digit."
     _, status, _, crop, original = _row(app, 1)
     assert status == Status.NOT_A_FACE and counts()[2] == 1
     assert (crop, original) == ("crops/digits/_not_a_digit/1.png", "originals/digits/_not_a_digit/1.jpg")

@@ -27,7 +27,7 @@ def _bomb(encode):
 CASES = {
     "empty": (lambda face, enc: b"", ["emotion7"], 422, "The file is empty."),
     "not an image": (lambda face, enc: b"%PDF-1.4 not a photo", ["emotion7"], 422, "not an image we can read"),
-    "truncated": (lambda face, enc: _truncated(face), ["emotion7"], 422, "damaged or truncated"),
+    "truncated": (lambda face, enc: _truncated(face), ["emotion7"], 422, "damaged or cut short"),
     "too many pixels": (lambda face, enc: _too_many_pixels(enc), ["digits"], 422, "too many pixels"),
     "decompression bomb": (lambda face, enc: _bomb(enc), ["digits"], 422, "too many pixels"),
     "unknown recognizer": (lambda face, enc: face, ["emotion7", "cats"], 400, "Unknown recognizer cats"),

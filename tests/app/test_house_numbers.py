@@ -111,6 +111,28 @@ def test_enter_confirms_the_whole_number_and_every_digit_lands_in_its_folder(hou
     assert 'data-test="number-state"' in house.get("/predictions/1").get_data(as_text=True)
 
 
+def test_a_number_confirmed_at_a_glance_keeps_its_time_and_stays_out_of_the_agreement(house, app):
+    rows = _rows(app)
+    number = "".join(rows[i][1] for i in (1, 2, 3))
+    response = house.post("/predictions/1/number", data={"number": number, "seen_ms": 200})
+    assert response.location.endswith("/predictions/1#det-3")  # nothing left to label: the focus stays on the number
+    with app.app_context():
+        assert [e.seen_ms for e in db.session.scalars(db.select(FeedbackEvent))] == [200] * 3
+        registry.ensure_baseline("digits")
+        report = health.report("digits")
+    assert report["totals"]["quick"] == 3 and report["totals"]["reviewed"] == 0
+    assert report["numbers"] == {"reviewed": 0, "agreed": 0, "agreement": None, "quick": 1}
+    assert _rows(app)[1][3] == Status.CONFIRMED  # still a label for training
+
+
+def test_after_a_digit_the_focus_goes_to_the_next_in_reading_order(house, app):
+    rows = _rows(app)
+    house.post("/detections/2/feedback", data={"label": NOT_A_FACE})  # as if the reader had missed the "2"
+    house.post("/predictions/1/faces", data={"recognizer": "digits", **dict(zip("xywh", rows[2][0]))})
+    # The drawn digit #4 sits between #1 and #3 on the page, so after #1 the focus goes to it, not to #3.
+    assert house.post("/detections/1/feedback", data={"label": rows[1][1]}).location.endswith("#det-4")
+
+
 def test_a_stale_number_is_not_confirmed(house, counts):
     response = house.post("/predictions/1/number", data={"number": "99999"})
     assert "not “99999”: look again" in _flash(house, response) and counts()[2] == 0
@@ -132,7 +154,7 @@ def test_one_digit_corrected_then_the_number_confirmed(house, app, stored):
 def test_a_box_that_is_no_digit_leaves_the_number_and_undo_brings_it_back(house, app, stored):
     rows = _rows(app)
     response = house.post("/detections/3/feedback", data={"label": NOT_A_FACE})
-    assert _flash(house, response) == "Marked #3 as not a digit."
+    assert _flash(house, response) == "Marked digits #3 as not a digit."
     assert "crops/digits/_not_a_digit/3.png" in stored()
     page = house.get("/predictions/1").get_data(as_text=True)
     assert f'data-test="number">{rows[1][1]}{rows[2][1]}<' in page and "1 not a digit" in page
@@ -181,7 +203,7 @@ def test_history_review_and_dashboard_speak_of_numbers(house, app, client, login
     with app.app_context():
         registry.ensure_baseline("digits")
         report = health.report("digits")
-    assert report["numbers"] == {"reviewed": 1, "agreed": 1, "agreement": 1.0}
+    assert report["numbers"] == {"reviewed": 1, "agreed": 1, "agreement": 1.0, "quick": 0}
     assert report["totals"]["agreement"] == 1.0
     page = house.get("/models/digits").get_data(as_text=True)
     assert 'data-test="stat-number-agreement">100.0%' in page

@@ -46,17 +46,24 @@ def test_correct_one_digit_by_keyboard_then_confirm_the_number(page, signed_in, 
     expect(digits.nth(1)).to_be_focused()
     other = "7" if labels[1] != "7" else "3"
     page.keyboard.press(other)
-    expect(page.get_by_test_id("flash-success")).to_have_text(f"Corrected to “{other}” for #2.")
-    expect(digits.nth(1)).to_be_focused()  # back on the digit just corrected
+    expect(page.get_by_test_id("flash-success")).to_have_text(f"Corrected to “{other}” for digits #2.")
+    expect(digits.nth(2)).to_be_focused()  # on to the next digit still waiting for a label
     expect(digits.nth(1).get_by_test_id("label")).to_have_text(other)
     expect(digits.nth(1).get_by_test_id("feedback-state")).to_have_text("corrected")
-    page.keyboard.press("j")
+    page.wait_for_load_state()
     page.keyboard.press("Backspace")
-    expect(page.get_by_test_id("flash-success")).to_have_text("Marked #3 as not a digit.")
+    expect(page.get_by_test_id("flash-success")).to_have_text("Marked digits #3 as not a digit.")
     expect(digits.nth(2).get_by_test_id("label")).to_have_text("not a digit")
+    expect(digits.nth(0)).to_be_focused()  # the one left, wrapping round
     number = labels[0] + other
     expect(page.get_by_test_id("number")).to_have_text(number)
     expect(page.get_by_test_id("reader-said")).to_contain_text("".join(labels))
+    page.wait_for_load_state()
+    page.keyboard.press("Enter")  # at once: the number has not been looked at yet, so nothing is sent
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("confirm-number")).to_be_visible()
+    expect(digits.nth(0).get_by_test_id("feedback-state")).to_have_text("unreviewed")
+    page.wait_for_timeout(500)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("flash-success")).to_have_text(f"Confirmed the number “{number}”.")
     expect(page.get_by_test_id("number-state")).to_be_visible()
