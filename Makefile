@@ -1,9 +1,12 @@
-# `make run`: install, migrate, start the web app and a Celery worker at http://127.0.0.1:5000.
+# `make run [PORT=8000]`: install, migrate, start the web app and a Celery worker at http://127.0.0.1:$(PORT)
+# (Ctrl-C or SIGTERM stops both within 10 s).
 # `make test`: install, run the tests (PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 5000
+WORKER_APP ?= app.worker:celery_app
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export FLASK_APP := wsgi
 
@@ -21,10 +24,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/celery -A app.worker:celery_app worker --beat --schedule instance/celerybeat-schedule \
-	    --loglevel=info --concurrency=1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	exec $(BIN)/python scripts/run_local.py --port $(PORT) --worker-app $(WORKER_APP)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

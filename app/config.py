@@ -37,8 +37,10 @@ def celery_settings(redis_url: str | None, folder: Path = INSTANCE, name: str = 
     else:
         broker = f"sqla+sqlite:///{folder / f'{name}celery-broker.sqlite'}"
         backend = f"db+sqlite:///{folder / f'{name}celery-results.sqlite'}"
+    # On a cold shutdown (SIGTERM with REMAP_SIGTERM=SIGQUIT, as `make run` and the Procfile run it) running tasks
+    # get this long to finish before they are cancelled, so the worker is gone within 10 s.
     return {"broker_url": broker, "result_backend": backend, "task_ignore_result": True,
-            "broker_connection_retry_on_startup": True}
+            "broker_connection_retry_on_startup": True, "worker_soft_shutdown_timeout": 2.0}
 
 
 class Config:
@@ -51,20 +53,27 @@ class Config:
     S3_BUCKET = os.environ.get("S3_BUCKET")
     S3_PREFIX = os.environ.get("S3_PREFIX", "")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    # A store that accepts connections but never answers fails a request after ATTEMPTS × (CONNECT + READ) s.
+    S3_CONNECT_TIMEOUT_S = float(os.environ.get("S3_CONNECT_TIMEOUT_S", "3"))
+    S3_READ_TIMEOUT_S = float(os.environ.get("S3_READ_TIMEOUT_S", "10"))
+    S3_ATTEMPTS = int(os.environ.get("S3_ATTEMPTS", "2"))
     REDIS_URL = os.environ.get("REDIS_URL")
     CELERY = celery_settings(REDIS_URL)
     MODELS_DIR = os.environ.get("MODELS_DIR") or str(ROOT / "ml" / "artifacts")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
-    # Security: PROXY_HOPS=1 behind Heroku's router (client address and HTTPS from X-Forwarded-*); cookies
-    # are then sent over HTTPS only, never read by scripts, and not on cross-site POSTs.
+    # Security: PROXY_HOPS is how many proxies in front may set X-Forwarded-For/-Proto/-Host (1 behind Heroku's
+    # router or nginx); 0 trusts none. Cookies get Secure whenever the request is HTTPS as the app sees it,
+    # are never read by scripts, and are not sent on cross-site POSTs.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
-    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", str(PROXY_HOPS > 0)) in (
-        "1", "True", "true")
     SESSION_COOKIE_HTTPONLY = REMEMBER_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = REMEMBER_COOKIE_SAMESITE = "Lax"
+    # The site's public address (https://visionloop.example.org) where absolute URLs are needed; none: relative.
+    BASE_URL = (os.environ.get("BASE_URL") or "").rstrip("/")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "10 per minute; 100 per hour")
     RATE_LIMIT_TOKEN = os.environ.get("RATE_LIMIT_TOKEN", "10 per minute; 100 per hour")
+    RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5 per minute; 30 per hour")
+    RATE_LIMIT_ACCOUNT = os.environ.get("RATE_LIMIT_ACCOUNT", "10 per 10 minutes; 50 per day")  # failures only
     RATE_LIMIT_UPLOAD = os.environ.get("RATE_LIMIT_UPLOAD", "60 per minute")
     # SQLite: how long a connection waits for another's lock, then how often the request is retried.
     SQLITE_BUSY_MS = int(os.environ.get("SQLITE_BUSY_MS", "5000"))
@@ -73,6 +82,15 @@ class Config:
     # Faces are searched on a copy with this long side (ml.faces.DETECT_SIDE): at 640 faces from ~16 px of a
     # 640 px photo; detection time grows with the side squared.
     FACE_DETECT_SIDE = int(os.environ.get("FACE_DETECT_SIDE", "640"))
+    # The digit detector of the number reader (ml.numbers); its digits are read by the digits champion.
+    NUMBER_DETECTOR_DIR = os.environ.get("NUMBER_DETECTOR_DIR") or str(ROOT / "ml" / "artifacts" / "digit_detector")
+    # Live sockets each hold one of a web worker's WEB_THREADS threads (the Procfile's --threads): they may take
+    # at most LIVE_MAX_SOCKETS of them, visitors half of those, one person LIVE_MAX_SOCKETS_PER_CLIENT; the rest
+    # always serve pages.
+    WEB_THREADS = int(os.environ.get("WEB_THREADS", "16"))
+    LIVE_MAX_SOCKETS = int(os.environ.get("LIVE_MAX_SOCKETS", str(max(1, WEB_THREADS - 4))))
+    LIVE_MAX_ANONYMOUS_SOCKETS = int(os.environ.get("LIVE_MAX_ANONYMOUS_SOCKETS", str(max(1, LIVE_MAX_SOCKETS // 2))))
+    LIVE_MAX_SOCKETS_PER_CLIENT = int(os.environ.get("LIVE_MAX_SOCKETS_PER_CLIENT", "2"))
     HISTORY_PER_PAGE = 20
     API_PER_PAGE = 20
     TOKEN_DAYS = int(os.environ.get("TOKEN_DAYS", "30"))

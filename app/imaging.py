@@ -13,6 +13,7 @@ from ml.preprocess import ImageError, open_image, to_mode
 GPS_IFD = 0x8825
 PREVIEW_SIDE = 1024
 FORMATS = "JPEG, PNG, GIF, WebP, BMP or TIFF"
+PIL_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")  # JPEG's opener also reads phones' MPO files
 
 
 def decode(data: bytes, max_pixels: int) -> tuple[Image.Image, tuple[float, float] | None]:
@@ -20,7 +21,8 @@ def decode(data: bytes, max_pixels: int) -> tuple[Image.Image, tuple[float, floa
     if not data:
         raise ImageError("The file is empty.")
     try:
-        with Image.open(io.BytesIO(data)) as probe:  # reads the header only: size before any pixels
+        # Only the formats we name: PIL would also open EPS (through Ghostscript), PSD, ICO and more.
+        with Image.open(io.BytesIO(data), formats=PIL_FORMATS) as probe:  # the header only: size before pixels
             width, height = probe.size
             gps = exif_location(probe)
     except Image.DecompressionBombError:
@@ -32,8 +34,9 @@ def decode(data: bytes, max_pixels: int) -> tuple[Image.Image, tuple[float, floa
                          f"the limit is {max_pixels / 1e6:g} megapixels.")
     try:
         image = open_image(data)
-    except ImageError as exc:
-        raise ImageError(f"The image is damaged or truncated ({exc}).") from None
+    except ImageError:  # the decoder's own words name library internals, not what is wrong for a person
+        raise ImageError("The photo is damaged or cut short (truncated), so it cannot be read. Upload it again, or "
+                         "save it again from the app that made it.") from None
     return to_mode(image, "RGB"), gps
 
 
@@ -71,7 +74,8 @@ def png_bytes(image: Image.Image | np.ndarray) -> bytes:
 def jpeg_bytes(image: Image.Image, quality: int = 95) -> bytes:
     """Re-encode a photo as JPEG with no metadata: a tenth of PNG's encoding time, no visible loss."""
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality)
+    # Pillow carries a decoded JPEG's comment (and could carry EXIF or a colour profile) into the copy: none kept.
+    image.save(out, "JPEG", quality=quality, comment=b"", exif=b"", icc_profile=None)
     return out.getvalue()
 
 

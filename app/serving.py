@@ -1,4 +1,4 @@
-"""Per-process cache of loaded models: each artifact is loaded once, lazily, after any fork."""
+"""Per-process cache of loaded models and number readers: each artifact is loaded once, lazily, after any fork."""
 from __future__ import annotations
 
 import os
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.artifact import LITE_FILE, ArtifactError, version
+from ml.numbers import NumberReader
 from ml.serving import Classifier
 
 
@@ -21,23 +22,32 @@ class Model:
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, int], Model] = {}
+_readers: dict[tuple[str, int, str], NumberReader] = {}
 _pid = os.getpid()
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return (path / LITE_FILE).stat().st_mtime_ns
+    except OSError:
+        raise ArtifactError(f"{path / LITE_FILE}: missing") from None
+
+
+def _after_fork() -> None:
+    global _pid
+    if os.getpid() != _pid:
+        # Interpreters made before a fork belong to the parent: start afresh in the child.
+        _cache.clear()
+        _readers.clear()
+        _pid = os.getpid()
 
 
 def load(artifact_dir: str | os.PathLike) -> Model:
     """The model in `artifact_dir`, loaded on first use; ArtifactError when it is missing or broken."""
-    global _pid
     path = Path(artifact_dir).resolve()
-    try:
-        stamp = (path / LITE_FILE).stat().st_mtime_ns
-    except OSError:
-        raise ArtifactError(f"{path / LITE_FILE}: missing") from None
-    key = (str(path), stamp)  # a rewritten file at the same path is a new model
+    key = (str(path), _stamp(path))  # a rewritten file at the same path is a new model
     with _lock:
-        if os.getpid() != _pid:
-            # Interpreters made before a fork belong to the parent: start afresh in the child.
-            _cache.clear()
-            _pid = os.getpid()
+        _after_fork()
         model = _cache.get(key)
         if model is None:
             classifier = Classifier(path)
@@ -46,6 +56,25 @@ def load(artifact_dir: str | os.PathLike) -> Model:
                 del _cache[old]
             _cache[key] = model
         return model
+
+
+def number_reader(detector_dir: str | os.PathLike, model: Model) -> NumberReader:
+    """The number reader of the digit detector in `detector_dir` that reads each digit with `model` (the digits
+    champion), made once per process, detector file and champion."""
+    path = Path(detector_dir).resolve()
+    key = (str(path), _stamp(path), str(model.path))
+    with _lock:
+        _after_fork()
+        reader = _readers.get(key)
+        if reader is None:
+            try:
+                reader = NumberReader(path, model.classifier)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise ArtifactError(f"{path}: the digit detector cannot be loaded ({exc})") from None
+            for old in [k for k in _readers if k[0] == key[0]]:  # a new champion or detector file replaces it
+                del _readers[old]
+            _readers[key] = reader
+        return reader
 
 
 def forget(artifact_dir: str | os.PathLike) -> None:

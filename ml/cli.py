@@ -25,7 +25,8 @@ def _train(args) -> int:
           f"{dataset.counts()}" + (f"; skipped classes {dataset.skipped}" if dataset.skipped else ""))
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, patience=args.patience, class_weight=args.class_weight,
-                         seed=args.seed, weights=args.weights, init=args.init, optimizer=args.optimizer,
+                         seed=args.seed, split_seed=args.split_seed, weights=args.weights, init=args.init,
+                         optimizer=args.optimizer,
                          schedule=args.schedule, warmup_epochs=args.warmup, weight_decay=args.weight_decay,
                          augment=args.augment, label_smoothing=args.label_smoothing)
     out = train(recognizer, dataset, args.out or Path("instance/runs") / recognizer.name, config,
@@ -101,7 +102,7 @@ def _calibrate(args) -> int:
     held_out = artifact.validation_ids(directory)
     if held_out is None:  # made before artifacts recorded it: the split training carved with its seed
         config = TrainConfig(**((meta.get("training") or {}).get("config") or {}))
-        _, val_idx = split_validation(dataset.labels, config.val_fraction, config.seed)
+        _, val_idx = split_validation(dataset.labels, config.val_fraction, config.validation_seed)
         artifact.write_validation_ids(directory, image_ids(dataset.images[val_idx]))
     else:
         val_idx = np.flatnonzero(held_out_rows(image_ids(dataset.images), held_out))
@@ -237,6 +238,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup", type=int, default=0, help="epochs of linear warm-up before the cosine")
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--label-smoothing", type=float, default=0.1)
+    t.add_argument("--split-seed", type=int, help="seed of the validation split (default: --seed); ensemble members "
+                                                  "share one split so their average is validated honestly")
     t.add_argument("--augment", default="basic", choices=["basic", "strong"],
                    help="strong: larger shifts, scale and rotation, brightness, random erasing (long schedules)")
     t.add_argument("--init", help="artifact directory to fine-tune from")

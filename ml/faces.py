@@ -1,4 +1,4 @@
-"""Face detection with YuNet, a small CNN run by OpenCV's FaceDetectorYN (the model ships in ml/yunet), and the
+"""Face detection with YuNet, a small CNN run by ONNX Runtime (the model ships in ml/yunet), and the
 one face crop that serving, user-drawn faces and training data share."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PIL import Image
 
 from ml.preprocess import to_mode
 
-MODEL = Path(__file__).resolve().parent / "yunet" / "face_detection_yunet_2023mar.onnx"
+MODEL = Path(__file__).resolve().parent / "yunet" / "face_detection_yunet_2023mar_dynamic.onnx"
 # Images this small are already face crops (FER-2013 is 48×48, RAF-DB 100×100): classify them whole.
 CROP_MAX_SIDE = 128
 # Photos are searched at this long side, larger ones shrunk and smaller ones enlarged (YuNet finds faces from
@@ -55,15 +55,22 @@ class FaceDetector:
 
     def __init__(self, side: int = DETECT_SIDE, score_threshold: float = SCORE_THRESHOLD,
                  nms_threshold: float = NMS_THRESHOLD):
-        cv2 = opencv()
+        import onnxruntime  # noqa: PLC0415 - heavy; loaded by the first detector of a process (after any fork)
+
         if not MODEL.is_file():
             raise RuntimeError(f"{MODEL}: the YuNet face detector is missing")
-        # One request, one thread: OpenCV's own thread pool costs more CPU than it saves when requests run side by
-        # side (a 640 px search took 29 ms of CPU on two threads against 19 ms on one).
-        cv2.setNumThreads(1)
+        # One request, one thread: a runtime's own thread pool costs more CPU than it saves when requests run side
+        # by side, and OpenCV's resizing and warping here follow the same rule.
+        opencv().setNumThreads(1)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.log_severity_level = 3
         self.side, self.score_threshold, self.nms_threshold = side, score_threshold, nms_threshold
-        self._net = cv2.FaceDetectorYN.create(str(MODEL), "", (side, side), score_threshold, nms_threshold, 5000)
-        self._lock = threading.Lock()  # one network, its buffers sized per input: one search at a time
+        # ONNX Runtime rather than OpenCV's FaceDetectorYN: the same network at 2.2× the speed (README).
+        self._session = onnxruntime.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
+        # One search at a time per process: searches side by side each grow the runtime's memory arena, and the
+        # web workers keep the cores busy anyway.
+        self._lock = threading.Lock()
 
     def find(self, image: Image.Image) -> list[Face]:
         """Every face to classify, left to right: the whole image when it is already a small crop."""
@@ -84,11 +91,45 @@ class FaceDetector:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         # Area averaging keeps the edges when shrinking; enlarging needs interpolation.
         resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        bgr = cv2.cvtColor(resized, cv2.COLOR_RGB2BGR)  # the network takes BGR
+        # The network takes BGR, planar, in a frame padded with zeros to multiples of its coarsest stride.
+        padded = np.zeros((1, 3, _round_up(size[1]), _round_up(size[0])), np.float32)
+        padded[0, :, :size[1], :size[0]] = resized[:, :, ::-1].transpose(2, 0, 1)
         with self._lock:
-            self._net.setInputSize(size)
-            _, found = self._net.detect(bgr)
-        return [] if found is None else [_face(row, scale, width, height) for row in found]
+            outputs = dict(zip(OUTPUTS, self._session.run(OUTPUTS, {"input": padded}), strict=True))
+        rows = decode(outputs, padded.shape[3], self.score_threshold)
+        if not len(rows):
+            return []
+        keep = cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), self.score_threshold,
+                                self.nms_threshold, top_k=5000)
+        return [_face(rows[i], scale, width, height) for i in np.asarray(keep, int).ravel()]
+
+
+STRIDES = (8, 16, 32)
+OUTPUTS = [f"{head}_{stride}" for head in ("cls", "obj", "bbox", "kps") for stride in STRIDES]
+
+
+def _round_up(n: int) -> int:
+    return -(-n // STRIDES[-1]) * STRIDES[-1]
+
+
+def decode(outputs: dict[str, np.ndarray], width: int, score_threshold: float) -> np.ndarray:
+    """YuNet's raw outputs for a `width`-wide input as rows of (x, y, w, h, 5 landmarks as x, y, score), the
+    candidates scoring at least `score_threshold`, as OpenCV's FaceDetectorYN decodes them (before NMS)."""
+    found = []
+    for stride in STRIDES:
+        cls, obj = outputs[f"cls_{stride}"][0, :, 0], outputs[f"obj_{stride}"][0, :, 0]
+        score = np.sqrt(np.clip(cls, 0, 1) * np.clip(obj, 0, 1))
+        cells = np.flatnonzero(score >= score_threshold)
+        if not cells.size:
+            continue
+        rows, cols = np.divmod(cells, width // stride)
+        anchor = np.stack([cols, rows], axis=1).astype(np.float32)
+        bbox = outputs[f"bbox_{stride}"][0, cells]
+        size = np.exp(bbox[:, 2:]) * stride
+        corner = (bbox[:, :2] + anchor) * stride - size / 2
+        points = (outputs[f"kps_{stride}"][0, cells].reshape(-1, 5, 2) + anchor[:, None]) * stride
+        found.append(np.hstack([corner, size, points.reshape(-1, 10), score[cells, None]]))
+    return np.vstack(found) if found else np.empty((0, 15), np.float32)
 
 
 def _face(row: np.ndarray, scale: float, width: int, height: int) -> Face:

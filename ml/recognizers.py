@@ -28,6 +28,16 @@ class Recognizer:
         return (self.size, self.size, self.channels)
 
     @property
+    def thing(self) -> str:
+        """What each of its boxes holds, in words: "face", or "digit" for the number reader's boxes."""
+        return "face" if self.faces else "digit"
+
+    @property
+    def rejected_folder(self) -> str:
+        """The class folder of boxes people marked as holding no such thing: data for the detector, never a class."""
+        return f"_not_a_{self.thing}"
+
+    @property
     def shipped_dir(self) -> Path:
         """Where the committed baseline artifact of this recognizer lives."""
         return SHIPPED_DIR / self.name

@@ -34,6 +34,7 @@ class TrainConfig:
     class_weight: str = "sqrt"  # none | balanced | sqrt (balanced, softened: keeps overall accuracy)
     label_smoothing: float = 0.1
     seed: int = 1234
+    split_seed: int | None = None  # seed of the validation split, when it differs from `seed` (ensemble members)
     weights: str | None = None  # weights file for transfer:<backbone>
     init: str | None = None  # artifact to fine-tune from (same recognizer), e.g. the champion
     optimizer: str = "adam"  # adam | sgd (Nesterov momentum 0.9)
@@ -42,6 +43,11 @@ class TrainConfig:
     weight_decay: float = 0.0  # decoupled weight decay
     augment: str = "basic"  # ml.augment.for_recipe: basic | strong
     freeze: float = 0.0  # the first share of the layers is not trained (fine-tuning keeps those features)
+
+    @property
+    def validation_seed(self) -> int:
+        """The validation split's seed: members of one ensemble share a split but not their initial weights."""
+        return self.seed if self.split_seed is None else self.split_seed
 
 
 def split_validation(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +79,7 @@ def carve_validation(data: Dataset, config: TrainConfig) -> tuple[np.ndarray, np
     artifact held out, in each class it held images out of: the features were fitted to everything else
     (emotion4 from emotion7 would otherwise validate on 90% images emotion7 trained on). Other classes, and
     every other model, get the stratified split of `split_validation`."""
-    train_idx, val_idx = split_validation(data.labels, config.val_fraction, config.seed)
+    train_idx, val_idx = split_validation(data.labels, config.val_fraction, config.validation_seed)
     source = config.arch.removeprefix("from:") if config.arch.startswith("from:") and not config.init else None
     held_out = artifact.validation_ids(source) if source else None
     if not held_out:

@@ -11,19 +11,25 @@ throwaway SQLite file; stored images go to a throwaway folder. Each client signs
 Target: 0 errors. Reports p50/p95 per kind and overall, and the page requests that were sent again, as browsers
 do, because their kept-alive connection had just been closed by the server.
 
-  .venv/bin/python scripts/bench_load.py [--requests 1000] [--clients 8] [--models-dir DIR]
+With --sockets N the mix runs twice: as above, then again with N live-mode sockets held open (each sends a small
+frame every 20 s, as a camera left running slowly would), so the two reports show whether sockets take page
+capacity away. The server then runs WEB_THREADS threads per worker so that N sockets fit within the live bounds.
+
+  .venv/bin/python scripts/bench_load.py [--requests 1000] [--clients 8] [--sockets 50] [--models-dir DIR]
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import io
+import json
 import os
 import random
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -34,6 +40,7 @@ import numpy as np
 import requests
 from PIL import Image
 from requests.adapters import HTTPAdapter
+from simple_websocket import Client as SocketClient
 from urllib3.util import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,16 +58,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--sockets", type=int, default=0, help="run the mix again with this many live sockets open")
     parser.add_argument("--models-dir", default=os.environ.get("MODELS_DIR", str(ROOT / "ml" / "artifacts")))
     return parser.parse_args()
 
 
-def server_env(work: Path, models_dir: str) -> dict:
+def server_env(work: Path, models_dir: str, sockets: int = 0) -> dict:
     """The server's environment: the caller's DATABASE_URL and REDIS_URL when set, throwaway paths otherwise."""
     # Every client is 127.0.0.1: per-address limits would throttle the load test itself, and with Redis the
     # counts outlive the server, so a second run within the hour would find its sign-ins refused.
+    live = {}
+    if sockets:  # two workers share the sockets unevenly: room for 2/3 of them in each, 4 threads kept for pages
+        live = {"WEB_THREADS": str(max(16, sockets * 2 // 3 + 4)), "LIVE_MAX_ANONYMOUS_SOCKETS": str(sockets),
+                "LIVE_MAX_SOCKETS_PER_CLIENT": str(sockets)}
     env = bench_env(work, models_dir, RATE_LIMIT_UPLOAD="100000 per minute", RATE_LIMIT_LOGIN="1000 per minute",
-                    RATE_LIMIT_TOKEN="1000 per minute")
+                    RATE_LIMIT_TOKEN="1000 per minute", RATE_LIMIT_ACCOUNT="1000 per minute", **live)
     env.setdefault("DATABASE_URL", f"sqlite:///{work / 'bench.sqlite'}")
     return env
 
@@ -156,12 +168,49 @@ def run(base: str, email: str, args: argparse.Namespace, models_dir: str) -> tup
     return results, time.perf_counter() - started, recognizer
 
 
-def report(results: list, elapsed: float, env: dict, recognizer: str, args: argparse.Namespace) -> None:
+class Sockets:
+    """Live sockets held open while the mix runs; each sends a small frame every 20 s so none is closed as idle."""
+
+    def __init__(self, base: str, count: int):
+        url = "ws" + base.removeprefix("http") + "/live/ws"
+        self.open, self.refused = [], []
+        for _ in range(count):
+            client = SocketClient.connect(url)
+            first = json.loads(client.receive(timeout=30))
+            if first["type"] == "ready":
+                self.open.append(client)
+            else:
+                self.refused.append(first["message"])
+        self.frame = jpeg(next(frames(1, faces=1)), quality=70)
+        self.stop = threading.Event()
+        self.keeper = threading.Thread(target=self._keep_alive, daemon=True)
+        self.keeper.start()
+
+    def _keep_alive(self) -> None:
+        while not self.stop.wait(20):
+            for client in self.open:
+                client.send(self.frame)
+                client.receive(timeout=30)
+
+    def close(self) -> None:
+        """Stop sending and close every socket."""
+        self.stop.set()
+        self.keeper.join(timeout=60)
+        for client in self.open:
+            client.close()
+
+
+def report(results: list, elapsed: float, env: dict, recognizer: str, args: argparse.Namespace,
+           sockets: Sockets | None = None) -> None:
     """Errors and latency percentiles, per kind and overall."""
     database = env["DATABASE_URL"].split(":", 1)[0]
     broker = "Redis" if env.get("REDIS_URL") else "embedded (no Redis)"
-    print(f"load bench: {len(results)} requests, {args.clients} concurrent clients, gunicorn 2 workers x 4 threads, "
-          f"database {database}, broker/rate-limit store {broker}, recognizer {recognizer}")
+    threads = env.get("WEB_THREADS", "16")
+    print(f"load bench: {len(results)} requests, {args.clients} concurrent clients, gunicorn 2 workers x {threads} "
+          f"threads, database {database}, broker/rate-limit store {broker}, recognizer {recognizer}")
+    if sockets is not None:
+        print(f"with live sockets open: {len(sockets.open)} of {len(sockets.open) + len(sockets.refused)} accepted"
+              + (f"; refused: {Counter(sockets.refused).most_common(2)}" if sockets.refused else ""))
     print(f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f}; "
           f"{len(results) / elapsed:.1f} requests/s over {elapsed:.1f} s")
     expected = {"upload": 201, "feedback": 200, "history": 200, "dashboard": 200}
@@ -189,15 +238,23 @@ def main() -> None:
     args = parse_args()
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     with tempfile.TemporaryDirectory(prefix="bench-load-") as work:
-        env = server_env(Path(work), args.models_dir)
+        env = server_env(Path(work), args.models_dir, args.sockets)
         server, base = start_server(Path(work), env, email)
+        sockets = None
         try:
             results, elapsed, recognizer = run(base, email, args, args.models_dir)
+            if args.sockets:
+                sockets = Sockets(base, args.sockets)
+                with_sockets = run(base, email, args, args.models_dir)
+                sockets.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
         log = (Path(work) / "gunicorn.log").read_text(errors="replace").splitlines()
     report(results, elapsed, env, recognizer, args)
+    if sockets is not None:
+        print()
+        report(*with_sockets[:2], env, recognizer, args, sockets)
     alarms = ("WORKER TIMEOUT", "CRITICAL", "ERROR", "Error", "WARNING")
     trouble = [line for line in log if any(word in line for word in alarms)]
     if trouble:

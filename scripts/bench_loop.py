@@ -3,9 +3,11 @@
 Simulated users send digit images from a domain the shipped digits model never saw (printed digits in
 several fonts on noisy coloured plates) through the JSON API, correct the wrong answers, and an admin
 triggers a retrain. Reported: accuracy on the rest of that domain (through the API) and on the base test
-split before and after, the time taken, and labels lost (corrections missing from the run's frozen data).
+split before and after, the time taken, and labels lost (corrections missing from the run's frozen data); with
+--numbers, whole house numbers read right on SVHN's test photos (ml.number_eval, the served number reader) before
+and after.
 
-    python scripts/bench_loop.py [--feedback 400] [--eval 600] [--epochs 3] [--base-per-class 300] [--keep]
+    python scripts/bench_loop.py [--feedback 400] [--eval 600] [--epochs 3] [--base-per-class 300] [--numbers] [--keep]
     python scripts/bench_loop.py --mode faces [--repeats 3] [--max-corrections 300]   # see bench_loop_faces.py
 
 It runs on a temporary database and storage, removed afterwards unless --keep; the real instance folder is
@@ -35,7 +37,7 @@ import matplotlib  # noqa: E402 - only for its bundled DejaVu/STIX/Computer Mode
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
-from app import create_app, imaging  # noqa: E402
+from app import create_app, imaging, serving  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Detection, Prediction, Result, RetrainRun  # noqa: E402
 from app.services import accounts, registry, retraining, training  # noqa: E402
@@ -111,6 +113,16 @@ def accuracy(api: Api, images: list[np.ndarray], labels: list[int]) -> tuple[flo
     return right / len(images), versions
 
 
+def numbers_read(app, version) -> dict:
+    """ml.number_eval on the SVHN test photos beside the digits base data, with the number reader the app serves
+    reading its digits with `version`."""
+    from ml.number_eval import evaluate_numbers  # noqa: PLC0415
+
+    with app.app_context():
+        reader = serving.number_reader(app.config["NUMBER_DETECTOR_DIR"], serving.load(registry.materialize(version)))
+    return evaluate_numbers(Path(app.config["TRAIN_DATA"]["digits"]), "test", reader)
+
+
 def main() -> int:
     """Run the benchmark and print its report; exit 1 when a target is missed or a label is lost."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -124,6 +136,8 @@ def main() -> int:
                         help="digits: printed digits; faces: the Taiwanese performers (scripts/bench_loop_faces.py)")
     parser.add_argument("--repeats", type=int, default=3, help="faces: independent runs (performer splits)")
     parser.add_argument("--max-corrections", type=int, default=300, help="faces: corrections users give at most")
+    parser.add_argument("--numbers", action="store_true",
+                        help="digits: also measure whole house numbers on SVHN's test photos before and after")
     parser.add_argument("--keep", action="store_true",
                         help="keep the database, storage and models afterwards (say, to open the dashboard on them)")
     args = parser.parse_args()
@@ -215,6 +229,13 @@ def run(args: argparse.Namespace, work: Path) -> int:
     if base_before and base_after:
         print(f"base test ({base_before['n']} SVHN test crops): {base_before['accuracy']:.1%} -> "
               f"{base_after['accuracy']:.1%} ({100 * (base_after['accuracy'] - base_before['accuracy']):+.1f} points)")
+    if args.numbers:
+        with app.app_context():
+            champion = registry.champion("digits")
+        numbers_before, numbers_after = numbers_read(app, baseline), numbers_read(app, champion)
+        print(f"whole house numbers ({numbers_before['n']} SVHN test photos, the served reader): "
+              f"{numbers_before['sequence_accuracy']:.1%} -> {numbers_after['sequence_accuracy']:.1%}; digit recall "
+              f"{numbers_before['digit_recall']:.3f} -> {numbers_after['digit_recall']:.3f}")
     print(f"labels lost: {lost} of {len(corrected)} corrections")
     print(f"time taken: {time.monotonic() - started:.0f} s in all ({seconds:.0f} s retraining)")
     gain_ok = after - before >= 0.10

@@ -39,7 +39,8 @@ def start_gunicorn(work: Path, env: dict, workers: int, ready_path: str) -> tupl
     base = f"http://127.0.0.1:{free_port()}"
     log = open(work / "gunicorn.log", "wb")  # noqa: SIM115 - open for the server's lifetime
     server = subprocess.Popen([BIN / "gunicorn", "wsgi:app", "--bind", base.removeprefix("http://"),
-                               "--workers", str(workers), "--threads", "4", "--timeout", "60", "--access-logfile", "-"],
+                               "--workers", str(workers), "--threads", env.get("WEB_THREADS", "16"),
+                               "--timeout", "60", "--access-logfile", "-"],
                               cwd=ROOT, env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 90
     while True:

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.api import loop, routes  # noqa: E402,F401 - routes attach themselves to bp
+from app.api import loop, routes, tokens  # noqa: E402,F401 - routes attach themselves to bp

@@ -27,7 +27,7 @@ def basic_user():
 
 
 def token_required(view):
-    """Run `view` with g.user set from `Authorization: Bearer <token>`; 401 otherwise."""
+    """Run `view` with g.user (and g.token) set from `Authorization: Bearer <token>`; 401 otherwise."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -36,10 +36,10 @@ def token_required(view):
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("Send a token: Authorization: Bearer <token> (POST /api/v1/tokens gives one).",
                                "Bearer")
-        user = accounts.user_for_token(token.strip())
-        if user is None:
-            raise unauthorized("The token is invalid or expired.", "Bearer")
-        g.user = user
+        row = accounts.token_row(token.strip())
+        if row is None:
+            raise unauthorized("The token is invalid, expired or revoked.", "Bearer")
+        g.token, g.user = row, row.user
         return view(*args, **kwargs)
 
     return wrapper

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.models import Detection, Prediction, Result, Status
+from app.models import ApiToken, Detection, Prediction, Result, Status
 from app.models.base import as_utc
+from ml.recognizers import get
 
 
 def timestamp(value: datetime) -> str:
@@ -13,10 +14,10 @@ def timestamp(value: datetime) -> str:
 
 
 def feedback(d: Detection) -> dict | None:
-    """The feedback a detection got: null before any, no label once its box was marked not a face."""
+    """The feedback a detection got: null before any, no label once its box was marked not a face (or digit)."""
     if d.status == Status.UNREVIEWED:
         return None
-    return {"status": d.status.value, "label": None if d.not_a_face else d.label}
+    return {"status": f"not_a_{d.thing}" if d.not_a_face else d.status.value, "label": None if d.not_a_face else d.label}
 
 
 def detection(d: Detection) -> dict:
@@ -32,10 +33,22 @@ def detection(d: Detection) -> dict:
     }
 
 
+def number(r: Result) -> dict:
+    """A digits result's house number: what its digits spell now, what the reader read and its confidence in that,
+    and the digits in reading order (each with the model's confidence in its current label)."""
+    return {"number": r.number, "read_number": r.read_number, "confidence": round(r.number_confidence, 6),
+            "digits": [{"index": d.position, "box": list(d.box), "label": d.label,
+                        "confidence": round(d.probabilities.get(d.label, d.confidence), 6)}
+                       for d in r.number_digits]}
+
+
 def result(r: Result) -> dict:
-    """One recognizer's output on the photo."""
-    return {"recognizer": r.recognizer, "model_version": r.model_version, "duration_ms": r.duration_ms,
+    """One recognizer's output on the photo; digits add the number they spell."""
+    body = {"recognizer": r.recognizer, "model_version": r.model_version, "duration_ms": r.duration_ms,
             "detections": [detection(d) for d in r.detections]}
+    if get(r.recognizer).thing == "digit":
+        body.update(number(r))
+    return body
 
 
 def prediction(p: Prediction) -> dict:
@@ -45,3 +58,9 @@ def prediction(p: Prediction) -> dict:
         location = {"latitude": p.latitude, "longitude": p.longitude, "source": p.location_source}
     return {"id": p.id, "created_at": timestamp(p.created_at), "width": p.width, "height": p.height,
             "location": location, "results": [result(r) for r in p.results]}
+
+
+def token(t: ApiToken, current: bool) -> dict:
+    """One API token as the token list shows it; `current` marks the one the request came with."""
+    return {"id": t.id, "created_at": timestamp(t.created_at), "expires_at": timestamp(t.expires_at),
+            "last_used_at": timestamp(t.last_used_at) if t.last_used_at else None, "current": current}

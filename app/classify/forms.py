@@ -1,7 +1,7 @@
 """Forms of the classify pages."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
+from wtforms import FloatField, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
@@ -23,26 +23,44 @@ class ClassifyForm(FlaskForm):
     recognizers = CheckboxesField("Recognize", choices=[(r.name, r.title) for r in RECOGNIZERS.values()],
                                   default=["emotion7"], validate_choice=False,
                                   validators=[DataRequired("Choose at least one recognizer.")])
-    # Consent to keep a location: the browser's (latitude/longitude, filled by app.js), else the photo's GPS tag.
-    use_location = BooleanField("Add my location (your browser asks first; otherwise the photo's own GPS tag is used)")
+    # Which location to keep, if any: one the person picks, never one used silently in place of another.
+    location_from = RadioField("Location", default="none", choices=[
+        ("none", "No location"), ("photo", "The photo's own GPS tag, if it has one"),
+        ("browser", "Where I am now (your browser asks first)")])
     latitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
 
     def location(self) -> tuple[float, float] | None:
-        """The browser's position when both coordinates were sent."""
-        if self.latitude.data is None or self.longitude.data is None:
+        """The browser's position (filled by app.js) when it was chosen and both coordinates were sent."""
+        if self.location_from.data != "browser" or self.latitude.data is None or self.longitude.data is None:
             return None
         return (self.latitude.data, self.longitude.data)
+
+    def keeps_location(self) -> bool:
+        """Whether the person agreed to keep a location at all."""
+        return self.location_from.data in ("photo", "browser")
+
+    def uses_photo_gps(self) -> bool:
+        """Whether the photo's EXIF GPS was chosen."""
+        return self.location_from.data == "photo"
 
 
 class FeedbackForm(FlaskForm):
     """The label picked for a detection; each label is a submit button named "label"."""
 
     label = StringField(validators=[DataRequired(), Length(max=32)])
+    seen_ms = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])  # filled by app.js
+
+
+class NumberForm(FlaskForm):
+    """The house number as the page showed it, to confirm whole."""
+
+    number = StringField(validators=[DataRequired(), Length(max=64)])
+    seen_ms = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])  # filled by app.js
 
 
 class AddFaceForm(FlaskForm):
-    """A face box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
+    """A face or digit box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
 
     recognizer = HiddenField(validators=[DataRequired(), Length(max=32)])
     x = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

@@ -33,7 +33,8 @@ def index():
     rows = [{"name": name, "champion": registry.champion(name), "new_labels": retraining.new_labels(name),
              "run": next(iter(retraining.latest_runs(name, 1)), None)} for name in RECOGNIZERS]
     return render_template("dashboard/index.html", rows=rows, errors=champions.errors(),
-                           min_labels=current_app.config["RETRAIN_MIN_NEW_LABELS"], detector=health.detector())
+                           min_labels=current_app.config["RETRAIN_MIN_NEW_LABELS"], detector=health.detector(),
+                           min_sample=health.MIN_SAMPLE)
 
 
 @bp.route("/<name>")

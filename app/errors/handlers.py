@@ -2,19 +2,24 @@
 import json
 import logging
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestEntityTooLarge, ServiceUnavailable
 
 from app.errors import bp
+from app.services.predictions import Gone
 
 log = logging.getLogger(__name__)
 
 
-def _message(error: HTTPException) -> str:
+def error_message(error: HTTPException) -> str:
+    """What went wrong, in words for a person."""
     if isinstance(error, RequestEntityTooLarge):
         limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-        return f"The upload is too large; the limit is {limit:g} MB."
+        return (f"The upload is too large: photos can be at most {limit:g} MB. Choose a smaller photo, or shrink "
+                "this one first (most phones can share a smaller copy).")
     if isinstance(error, CSRFError):
         return "The form expired or came from another site. Reload the page and try again."
     return error.description or error.name
@@ -22,7 +27,7 @@ def _message(error: HTTPException) -> str:
 
 def respond(error: HTTPException):
     """Render `error` for whoever asked: JSON under /api/, else an HTML page."""
-    message = _message(error)
+    message = error_message(error)
     if request.path.startswith("/api/"):
         response = error.get_response()  # keeps the status and headers such as WWW-Authenticate and Allow
         response.set_data(json.dumps({"error": message}))
@@ -37,6 +42,25 @@ def respond(error: HTTPException):
 def http_error(error: HTTPException):
     """404, 405, 413, CSRF failures and the rest."""
     return respond(error)
+
+
+@bp.app_errorhandler(Gone)
+@bp.app_errorhandler(ObjectDeletedError)
+@bp.app_errorhandler(StaleDataError)
+def gone(error: Exception):
+    """Another request deleted what this one was about (before the row lock, or after this one's change)."""
+    return respond(NotFound(str(error) if isinstance(error, Gone) else Gone.MESSAGE))
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+def database_down(error: Exception):
+    """The database is unreachable (SQLite's lock is retried before it gets here): 503 with Retry-After."""
+    log.error("database unavailable on %s %s: %s", request.method, request.path, getattr(error, "orig", error))
+    # The page must render without the database: show the navigation of a visitor instead of loading the user.
+    g._login_user = current_app.login_manager.anonymous_user()
+    return respond(ServiceUnavailable("The database is unavailable right now; please try again in a minute.",
+                                      retry_after=30))
 
 
 @bp.app_errorhandler(Exception)

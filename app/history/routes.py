@@ -3,6 +3,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from app.classify.forms import DeleteForm
+from app.guards import page_number
 from app.history import bp
 from app.history.forms import FilterForm
 from app.navigation import local_path
@@ -18,8 +19,8 @@ def index():
     filters = history.Filters()
     if valid:
         filters = history.Filters(form.recognizer.data or None, form.label.data or None,
-                                  form.since.data, form.until.data)
-    page = history.detections(current_user, filters, request.args.get("page", 1, type=int),
+                                  form.since.data, form.until.data, form.status.data or None)
+    page = history.detections(current_user, filters, page_number(),
                               current_app.config["HISTORY_PER_PAGE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v} if valid else {}
     sessions = live_sessions.recent(current_user, 1, 3)  # the latest few; /live/sessions lists them all

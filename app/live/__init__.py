@@ -2,6 +2,8 @@
 from flask import Blueprint, Flask
 from flask_sock import Sock
 
+from app.live import capacity
+
 bp = Blueprint("live", __name__, url_prefix="/live")
 sock = Sock()
 
@@ -16,6 +18,7 @@ DEFAULTS = {
     "LIVE_DETECT_SIDE": 480,  # px: frames are searched for faces at this long side (faces from ~12 px at 640)
     "LIVE_MAX_FPS": 15,  # the page sends no faster than this, however fast the server answers
     "LIVE_SESSIONS_PER_PAGE": 20,
+    "LIVE_IDLE_S": 120,  # a socket that sends nothing for this long is closed (a paused or forgotten tab)
 }
 
 
@@ -23,6 +26,7 @@ def init_app(app: Flask) -> None:
     """Configure live mode and register its pages and socket."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    app.extensions["live_slots"] = capacity.Slots()
     # Messages over this close the socket (1009); frames between LIVE_MAX_FRAME_BYTES and this get a
     # readable error instead, and the connection stays up.
     app.config.setdefault("SOCK_SERVER_OPTIONS", {

@@ -3,22 +3,39 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from app import storage
 from app.classify.forms import DeleteForm
+from app.guards import page_number
 from app.live import bp
+from app.security import from_this_site
 from app.services import classification, live, live_sessions, predictions
 from ml.recognizers import RECOGNIZERS
 
 
+class UnsupportedVersion(HTTPException):
+    """426: the WebSocket handshake asked for a protocol version other than RFC 6455's (13)."""
+
+    code = 426
+    description = "Live mode speaks WebSocket version 13 (RFC 6455); this client asked for another."
+
+    def get_headers(self, environ=None, scope=None):
+        """The usual headers plus the version the server speaks, as RFC 6455 asks."""
+        return [*super().get_headers(environ, scope), ("Sec-WebSocket-Version", "13")]
+
+
 @bp.before_request
-def same_origin_socket():
-    """Refuse a socket opened by another site's page: the handshake carries this site's cookies."""
+def check_socket_handshake():
+    """Refuse a socket opened by another site's page (the handshake carries this site's cookies), or one in a
+    protocol version the server does not speak."""
     if request.endpoint != "live.stream":
         return
     origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != request.host:
+    if origin and not from_this_site(origin):
         abort(403, "Live mode only accepts connections from its own pages.")
+    if request.headers.get("Sec-WebSocket-Version", "13").strip() != "13":
+        raise UnsupportedVersion()
 
 
 @bp.route("/")
@@ -38,7 +55,7 @@ def index():
 @login_required
 def sessions():
     """The user's saved sessions, newest first."""
-    page = live_sessions.recent(current_user, request.args.get("page", 1, type=int),
+    page = live_sessions.recent(current_user, page_number(),
                                 current_app.config["LIVE_SESSIONS_PER_PAGE"])
     return render_template("live/sessions.html", page=page)
 

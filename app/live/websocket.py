@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
-from app.live import bp, sock
+from app.live import bp, capacity, sock
 from app.models import User
 from app.services import classification, live, live_sessions, predictions
 from ml.recognizers import RECOGNIZERS
@@ -48,13 +48,38 @@ def stream(ws):
         log.warning("live stream not started: %s", exc.orig)
         ws.send(_json({"type": "error", "message": BUSY, "fatal": True}))
         return
+    client = f"user:{user_id}" if user_id is not None else f"address:{request.remote_addr}"
+    slots = current_app.extensions["live_slots"]
+    refusal = _refusal() or slots.take(client, user_id is None, capacity.Bounds.from_config(current_app.config))
+    db.session.remove()  # a socket lives for minutes: hold no database connection between messages
+    if refusal:
+        ws.send(_json({"type": "error", "message": refusal, "fatal": True}))  # the thread is free again at once
+        return
+    try:
+        _serve(ws, recognizer, version, user_id)
+    finally:
+        slots.give_back(client)
+
+
+def _refusal() -> str | None:
+    # A worker without threads would spend its only thread on the socket and be killed at its timeout.
+    if not request.environ.get("wsgi.multithread"):
+        return "Live mode needs the web server to run with threads (gunicorn --threads); it is off here."
+    return None
+
+
+def _serve(ws, recognizer: str, version: str, user_id: int | None) -> None:
     state = live.Stream(recognizer, live.Limits.from_config(current_app.config))
     ws.send(_json({"type": "ready", "recognizer": recognizer, "classes": list(RECOGNIZERS[recognizer].classes),
                    "model_version": version, "bucket_s": state.limits.bucket_s,
                    "max_frame_bytes": state.limits.max_frame_bytes, "signed_in": user_id is not None}))
-    db.session.remove()  # a socket lives for minutes: hold no database connection between messages
+    idle_s = current_app.config["LIVE_IDLE_S"]
     while True:
-        message = ws.receive()
+        message = ws.receive(timeout=idle_s)
+        if message is None:  # nothing for idle_s: give the thread back
+            ws.send(_json({"type": "error", "message": f"Closed after {idle_s} s without a frame; press Start to "
+                                                       f"go on.", "fatal": True}))
+            return
         frame, dropped, commands = _newest(ws, message)
         replies = [_frame_reply(state, frame, dropped)] if frame is not None else []
         replies += [_command_reply(state, user_id, text) for text in commands]

@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # Part of every session and remember-me cookie: raising it ends all of them (logout, password change).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                   passive_deletes=True)
@@ -35,6 +37,10 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Whether `password` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """Flask-Login's cookie value: the id and the session version, so old cookies stop working."""
+        return f"{self.id}.{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -50,6 +56,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -65,6 +72,10 @@ class ApiToken(db.Model):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's session lookup."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(cookie_id: str) -> User | None:
+    """Flask-Login's session lookup: the user, if the cookie carries their current session version."""
+    user_id, _, version = cookie_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit() and len(user_id) < 19):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and str(user.session_version) == version else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from datetime import datetime
 
 from sqlalchemy import JSON, Enum, Float, ForeignKey, String, UniqueConstraint
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.accounts import User
 from app.models.base import Timestamp, utcnow
+from ml.numbers import reading_order
+from ml.recognizers import get
 
 
 class Status(str, enum.Enum):
@@ -23,8 +26,10 @@ class Status(str, enum.Enum):
 
 # The statuses that give a detection a class label: training data for the recognizer.
 LABELLED = (Status.CONFIRMED, Status.CORRECTED)
-# The label, and class folder, of a box someone marked as not a face; the underscore keeps it apart from every class.
+# The label of a box someone marked as holding no face (or, for digits, no digit); the underscore keeps it apart from
+# every class. Its class folder is the recognizer's `rejected_folder`.
 NOT_A_FACE = "_not_a_face"
+QUICK_MS = 700  # a confirmation given sooner after the item appeared is counted as not looked at
 DETECTOR, USER = "detector", "user"  # where a detection's box came from: found by the app, or drawn by a person
 
 
@@ -73,6 +78,41 @@ class Result(db.Model):
     prediction: Mapped[Prediction] = relationship(back_populates="results")
     detections: Mapped[list[Detection]] = relationship(back_populates="result", cascade="all, delete-orphan",
                                                        passive_deletes=True, order_by="Detection.position")
+
+    @property
+    def in_reading_order(self) -> list[Detection]:
+        """Its detections by their boxes' reading order (lines top to bottom, each left to right): a number's digits."""
+        return _ordered(self.detections)
+
+    @property
+    def page_order(self) -> list[Detection]:
+        """Its detections as the result page lists them: a number's digits in reading order, faces as found."""
+        return self.in_reading_order if get(self.recognizer).thing == "digit" else list(self.detections)
+
+    @property
+    def number_digits(self) -> list[Detection]:
+        """The digits of the number now: the boxes not marked as no digit, in reading order."""
+        return _ordered([d for d in self.detections if not d.not_a_face])
+
+    @property
+    def number(self) -> str:
+        """What the digits spell now: their current labels in reading order."""
+        return "".join(d.label for d in self.number_digits)
+
+    @property
+    def read_number(self) -> str:
+        """What the number reader read: the predicted labels of the digits it found, in reading order."""
+        return "".join(d.predicted_label for d in _ordered([d for d in self.detections if d.source == DETECTOR]))
+
+    @property
+    def number_confidence(self) -> float:
+        """The reader's confidence in what it read: the product of its digits' confidences (0 for no digit)."""
+        found = [d.confidence for d in self.detections if d.source == DETECTOR]
+        return math.prod(found) if found else 0.0
+
+
+def _ordered(detections: list[Detection]) -> list[Detection]:
+    return [detections[i] for i in reading_order([d.box for d in detections])]
 
 
 class Detection(db.Model):
@@ -133,9 +173,14 @@ class Detection(db.Model):
         return self.source == USER
 
     @property
+    def thing(self) -> str:
+        """What its box holds, in words: "face" or "digit"."""
+        return get(self.result.recognizer).thing
+
+    @property
     def state(self) -> str:
-        """Its feedback state in words: "not a face", or the status and the label."""
-        return "not a face" if self.not_a_face else f"{self.status.value} “{self.label}”"
+        """Its feedback state in words: "not a face" (or digit), or the status and the label."""
+        return f"not a {self.thing}" if self.not_a_face else f"{self.status.value} “{self.label}”"
 
     def labelled_status(self) -> Status:
         """The status the current label gives once someone gave feedback."""
@@ -156,6 +201,9 @@ class FeedbackEvent(db.Model):
     from_label: Mapped[str] = mapped_column(String(32))
     to_label: Mapped[str] = mapped_column(String(32))  # NOT_A_FACE when the box was marked not a face
     source: Mapped[str] = mapped_column(String(16))  # "web", "api" or "review"
+    # How long the item was on screen before this label (the page's script measures it); null when unknown (API,
+    # no script). A confirmation quicker than QUICK_MS was not looked at, and agreement leaves it out.
+    seen_ms: Mapped[int | None]
 
     detection: Mapped[Detection] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()

@@ -1,7 +1,8 @@
 """Forms of the review pages."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 
 class LabelForm(FlaskForm):
@@ -9,6 +10,7 @@ class LabelForm(FlaskForm):
 
     label = StringField(validators=[DataRequired(), Length(max=32)])
     recognizer = HiddenField(validators=[Optional(), Length(max=32)])
+    seen_ms = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])  # filled by review.js
 
 
 class QueueForm(FlaskForm):

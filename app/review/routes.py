@@ -59,7 +59,7 @@ def label(detection_id: int):
         flash("Pick a label.", "error")
         return _back(recognizer)
     try:
-        outcome = review.label(current_user, detection, form.label.data)
+        outcome = review.label(current_user, detection, form.label.data, form.seen_ms.data)
     except feedback.FeedbackError as exc:
         flash(str(exc), "error")
         return _back(recognizer)
@@ -67,7 +67,7 @@ def label(detection_id: int):
         queue(place_images, detection.id)
     session[UNDO] = [*session.get(UNDO, []), detection.id][-50:]
     if detection.not_a_face:
-        flash(f"#{detection.id} marked not a face.", "success")
+        flash(f"#{detection.id} marked not a {detection.thing}.", "success")
     else:
         verb = "confirmed" if outcome.event.to_label == detection.predicted_label else "corrected to"
         flash(f"#{detection.id} {verb} “{outcome.event.to_label}”.", "success")
@@ -82,6 +82,18 @@ def skip(detection_id: int):
     form = QueueForm()
     if form.validate_on_submit():
         session[SKIPPED] = [*session.get(SKIPPED, []), detection_id][-500:]
+    return _back(_recognizer(form.recognizer.data))
+
+
+@bp.post("/review/skipped")
+@login_required
+def unskip():
+    """Bring the detections skipped this session back into the queue."""
+    _require_reviewer()
+    form = QueueForm()
+    if form.validate_on_submit():
+        count = len(session.pop(SKIPPED, []))
+        flash(f"{count} skipped {'detection is' if count == 1 else 'detections are'} back in the queue.", "success")
     return _back(_recognizer(form.recognizer.data))
 
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import ApiToken, Detection, FeedbackEvent, Prediction, Result, Status, User
 from app.models.base import utcnow
+from app.services import tokens
 
 MIN_PASSWORD = 8
 
@@ -59,6 +61,20 @@ def create_user(email: str, password: str, is_admin: bool = False) -> User:
     user = User(email=normalize_email(email), is_admin=is_admin)
     user.set_password(password)
     db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email signed up by another request since the check above
+        db.session.rollback()
+        raise AccountError("An account with this email already exists.") from None
+    return user
+
+
+def set_admin(email: str, admin: bool) -> User:
+    """Give or take away administrator rights (idempotent); AccountError when no account has `email`."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"No account with the email {email}; create it with `flask users create`.")
+    user.is_admin = admin
     db.session.commit()
     return user
 
@@ -84,6 +100,13 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError("The current password is not right.")
     check_password_rules(new)
     user.set_password(new)
+    end_sessions(user)
+    tokens.revoke_all_tokens(user)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out of every browser: session and remember-me cookies carry the version this raises."""
+    user.session_version += 1
     db.session.commit()
 
 
@@ -96,11 +119,20 @@ def issue_token(user: User) -> str:
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """The owner of a valid, unexpired token."""
+def token_row(token: str) -> ApiToken | None:
+    """The valid, unexpired token row for a bearer token, its use recorded (its owner is `.user`)."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token))
                             .options(joinedload(ApiToken.user)))  # one query per API request, not two
-    return row.user if row is not None and not row.expired else None
+    if row is None or row.expired:
+        return None
+    tokens.record_use(row)
+    return row
+
+
+def user_for_token(token: str) -> User | None:
+    """The owner of a valid, unexpired token."""
+    row = token_row(token)
+    return row.user if row is not None else None
 
 
 def stats(user: User) -> dict[str, int]:

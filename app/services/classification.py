@@ -1,6 +1,8 @@
-"""Run one or more recognizers on an uploaded photo, or one on a face box a user drew (nothing is stored here)."""
+"""Run one or more recognizers on an uploaded photo, or one on a box a user drew (nothing is stored here): face
+recognizers classify every face found, digits reads the whole number with the number reader."""
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,12 +14,14 @@ from app import imaging, serving
 from app.services import champions
 from app.storage import StorageError
 from ml.artifact import ArtifactError
+from ml.numbers import Digit, NumberReader
 from ml.preprocess import ImageError
 from ml.recognizers import RECOGNIZERS
 from ml.serving import Detection, classify as run_classifier, classify_faces
 
 
 NO_FACE = "No face found in the photo."
+NO_DIGITS = "No digits found in the photo."
 
 
 class UploadError(ValueError):
@@ -41,6 +45,16 @@ class RecognizerResult:
     duration_ms: float
     detections: list[Detection]
 
+    @property
+    def number(self) -> str:
+        """What the digits spell (their labels in reading order); only meaningful for digits."""
+        return "".join(d.label for d in self.detections)
+
+    @property
+    def number_confidence(self) -> float:
+        """How likely the whole number is right: the product of its digits' confidences (0 for no digit)."""
+        return math.prod(d.confidence for d in self.detections) if self.detections else 0.0
+
 
 @dataclass
 class Classification:
@@ -57,8 +71,18 @@ class Classification:
 
     @property
     def found_nothing(self) -> bool:
-        """Whether no recognizer found anything (face recognizers found no face)."""
+        """Whether no recognizer found anything (face recognizers found no face, digits no digit)."""
         return not any(r.detections for r in self.results)
+
+    @property
+    def things(self) -> str:
+        """What the recognizers look for, in words: "face", "digit" or "digit or face"."""
+        return " or ".join(sorted({RECOGNIZERS[r.recognizer].thing for r in self.results}))
+
+    @property
+    def nothing_found(self) -> str:
+        """What was not found, in words: NO_FACE, NO_DIGITS or both (call when found_nothing)."""
+        return " ".join(text for thing, text in (("face", NO_FACE), ("digit", NO_DIGITS)) if thing in self.things)
 
 
 class _FacesOnce:
@@ -94,12 +118,32 @@ def model_for(name: str) -> serving.Model:
         raise ModelUnavailable(f"The {name} model is not available yet ({exc}).") from None
 
 
+def reader_for(model: serving.Model) -> NumberReader:
+    """The number reader that reads digits with `model` (the digits champion); ModelUnavailable without a detector."""
+    try:
+        return serving.number_reader(current_app.config["NUMBER_DETECTOR_DIR"], model)
+    except ArtifactError as exc:
+        raise ModelUnavailable(f"The digit detector is not available ({exc}).") from None
+
+
+def _detection(digit: Digit) -> Detection:
+    return Detection(digit.box, digit.label, digit.confidence, digit.probabilities, digit.crop)
+
+
+def _find(model: serving.Model, image: Image.Image, faces: _FacesOnce) -> list[Detection]:
+    if model.classifier.recognizer.faces:
+        return run_classifier(model.classifier, image, face_detector=faces)
+    return [_detection(d) for d in reader_for(model).read(image).digits]
+
+
 def availability() -> dict[str, str | None]:
     """For each recognizer: None when its model is ready, else why it is not."""
     problems = {}
     for name in RECOGNIZERS:
         try:
-            model_for(name)
+            model = model_for(name)
+            if not model.classifier.recognizer.faces:
+                reader_for(model)
             problems[name] = None
         except ModelUnavailable as exc:
             problems[name] = str(exc)
@@ -118,15 +162,18 @@ def classify(data: bytes, names: Iterable[str]) -> Classification:
     faces = _FacesOnce()
     for name, model in models.items():
         started = time.perf_counter()
-        detections = run_classifier(model.classifier, image, face_detector=faces)
+        detections = _find(model, image, faces)
         elapsed = (time.perf_counter() - started) * 1000
         outcome.results.append(RecognizerResult(name, model.version, round(elapsed, 1), detections))
     return outcome
 
 
 def classify_box(image: Image.Image, name: str, box: tuple[int, int, int, int]) -> tuple[str, Detection]:
-    """Classify the face in `box` of a decoded photo with the recognizer's champion: (model version, detection)."""
+    """Classify the face or digit in `box` of a decoded photo with the recognizer's champion, through the crop its
+    detector's boxes go through: (model version, detection)."""
+    model = model_for(name)
+    if not model.classifier.recognizer.faces:
+        return model.version, _detection(reader_for(model).classify(image, [(box, None)])[0])
     from ml.faces import Face  # noqa: PLC0415 - OpenCV loads on the first face
 
-    model = model_for(name)
     return model.version, classify_faces(model.classifier, image, [Face(box)])[0]

@@ -12,7 +12,7 @@ from app import storage
 from app.extensions import db
 from app.models import NOT_A_FACE, Detection, FeedbackEvent, Status, User
 from app.models.base import utcnow
-from app.services.predictions import inbox_key, labelled_key
+from app.services.predictions import Gone, inbox_key, labelled_key, lock
 from app.storage import StorageError
 from ml.recognizers import get
 
@@ -35,15 +35,18 @@ class Outcome:
     images_pending: bool
 
 
-def give(user: User, detection: Detection, label: str, source: str) -> Outcome:
-    """Record the feedback (a class label, or NOT_A_FACE for a face recognizer's box) in SQL first, then move the
-    images; a storage failure leaves them pending."""
+def give(user: User, detection: Detection, label: str, source: str, seen_ms: int | None = None) -> Outcome:
+    """Record the feedback (a class label, or NOT_A_FACE for a box that holds no face or digit) in SQL first, then
+    move the images; a storage failure leaves them pending. `seen_ms`: how long the item was on screen, when known.
+    Gone when the detection was deleted meanwhile."""
+    lock(detection.result.prediction_id, detection.id)
     recognizer = get(detection.result.recognizer)
-    if label == NOT_A_FACE and not recognizer.faces:
-        raise FeedbackError(f"Only faces can be marked not a face; {recognizer.name} reads the whole image.")
+    # Labels compare without case or surrounding spaces: "Surprise" is surprise.
+    label = next((c for c in recognizer.classes if c == label.strip().lower()), label)
     if label != NOT_A_FACE and label not in recognizer.classes:
         raise FeedbackError(f"{label!r} is not a {recognizer.name} label; choose one of {', '.join(recognizer.classes)}.")
-    event = FeedbackEvent(detection=detection, user=user, from_label=detection.label, to_label=label, source=source)
+    event = FeedbackEvent(detection=detection, user=user, from_label=detection.label, to_label=label, source=source,
+                          seen_ms=seen_ms)
     detection.label = label
     detection.status = detection.labelled_status()
     detection.reviewed_at = utcnow()
@@ -55,6 +58,7 @@ def give(user: User, detection: Detection, label: str, source: str) -> Outcome:
 def undo(user: User, detection: Detection) -> bool:
     """Take back the user's latest feedback on `detection`, if nobody gave any since; False when its images are
     left for later (storage failed)."""
+    lock(detection.result.prediction_id, detection.id)
     event = db.session.scalar(select(FeedbackEvent).where(FeedbackEvent.detection_id == detection.id)
                               .order_by(FeedbackEvent.id.desc()).limit(1))
     if event is None:
@@ -77,6 +81,8 @@ def undo(user: User, detection: Detection) -> bool:
 def _placed(detection: Detection) -> bool:
     try:
         place_images(detection)
+    except Gone:
+        return True  # deleted since the label was saved: no files left to move
     except StorageError as exc:  # the SQL label is what counts; the files follow from the queue
         log.warning("detection %s: images left for later: %s", detection.id, exc)
         return False
@@ -84,9 +90,18 @@ def _placed(detection: Detection) -> bool:
 
 
 def place_images(detection: Detection) -> None:
-    """Move the crop, and copy or move the photo, to the class folders of the current label (NOT_A_FACE is the
-    detector's negative folder), or back to the inbox when unreviewed (idempotent)."""
-    recognizer, store = detection.result.recognizer, storage.current()
+    """Move the crop, and copy or move the photo, to the class folders of the current label (NOT_A_FACE: the
+    detector's negative folder), or back to the inbox when unreviewed (idempotent). Gone when deleted meanwhile."""
+    # Under the lock a racing label or delete waits, so the files follow the latest label once and none is orphaned.
+    lock(detection.result.prediction_id, detection.id)
+    try:
+        _move(detection, storage.current())
+    finally:
+        db.session.commit()  # where each file is now, as far as it got; the lock ends
+
+
+def _move(detection: Detection, store) -> None:
+    recognizer = detection.result.recognizer
     if detection.status == Status.UNREVIEWED:
         _unplace(detection, store)
         return
@@ -94,7 +109,6 @@ def place_images(detection: Detection) -> None:
     if detection.crop_key and detection.crop_key != crop:
         store.move(detection.crop_key, crop)
         detection.crop_key = crop
-        db.session.commit()
     source = detection.original_key or detection.result.prediction.photo_key
     original = labelled_key("originals", recognizer, detection.label, detection.id, PurePosixPath(source).suffix)
     if detection.original_key != original:
@@ -103,7 +117,6 @@ def place_images(detection: Detection) -> None:
         else:
             store.copy(detection.result.prediction.photo_key, original)
         detection.original_key = original
-        db.session.commit()
 
 
 def _unplace(detection: Detection, store) -> None:
@@ -111,8 +124,6 @@ def _unplace(detection: Detection, store) -> None:
     if detection.crop_key and detection.crop_key != inbox:
         store.move(detection.crop_key, inbox)
         detection.crop_key = inbox
-        db.session.commit()
     if detection.original_key:  # a copy of the photo made when it was labelled
         store.delete(detection.original_key)
         detection.original_key = None
-        db.session.commit()

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import USER, Detection, ModelVersion, Prediction, Result, Status
+from app.models import QUICK_MS, USER, Detection, FeedbackEvent, ModelVersion, Prediction, Result, Status
 from app.models.base import as_utc, utcnow
-from app.services import registry
+from app.services import numbers, registry
 from app.services.added_faces import FACE_RECOGNIZERS
 from ml.recognizers import get
 
 BINS = 10
+MIN_SAMPLE = 30  # below this many labels a rate is shown with a warning: 3 of 3 is not 100%
 
 
 @dataclass
@@ -29,16 +30,23 @@ class Row:
     confidence: float
     created: date
     reviewed: date | None
+    quick: bool = False  # confirmed sooner than QUICK_MS after it appeared: not looked at, so left out of the rates
+    detection_id: int = 0
 
 
 def _rows(recognizer: str, since) -> list[Row]:
+    latest = (select(FeedbackEvent.detection_id, func.max(FeedbackEvent.id).label("event_id"))
+              .group_by(FeedbackEvent.detection_id).subquery())
     query = (select(Detection.predicted_label, Detection.label, Detection.status, Detection.confidence,
-                    Prediction.created_at, Detection.reviewed_at)
+                    Prediction.created_at, Detection.reviewed_at, FeedbackEvent.seen_ms, Detection.id)
              .join(Detection.result).join(Result.prediction)
+             .outerjoin(latest, latest.c.detection_id == Detection.id)
+             .outerjoin(FeedbackEvent, FeedbackEvent.id == latest.c.event_id)
              .where(Result.recognizer == recognizer, Prediction.created_at >= since,
                     Detection.status != Status.NOT_A_FACE))  # a box that is no face says nothing of the model
-    return [Row(p, lab, s, c, as_utc(t).date(), as_utc(r).date() if r else None)
-            for p, lab, s, c, t, r in db.session.execute(query)]
+    return [Row(p, lab, s, c, as_utc(t).date(), as_utc(r).date() if r else None,
+                s == Status.CONFIRMED and seen is not None and seen < QUICK_MS, i)
+            for p, lab, s, c, t, r, seen, i in db.session.execute(query)]
 
 
 def _week(day: date) -> date:
@@ -49,7 +57,7 @@ def agreement(rows: list[Row], bucket) -> list[dict]:
     """Confirmed and corrected counts per period of review time, with the share confirmed."""
     counts: dict[date, Counter] = defaultdict(Counter)
     for row in rows:
-        if row.reviewed is not None:
+        if row.reviewed is not None and not row.quick:
             counts[bucket(row.reviewed)][row.status.value] += 1
     out = []
     for period in sorted(counts):
@@ -65,13 +73,13 @@ def confusion(rows: list[Row], classes: tuple[str, ...]) -> dict:
     index = {c: i for i, c in enumerate(classes)}
     matrix = [[0] * len(classes) for _ in classes]
     for row in rows:
-        if row.status != Status.UNREVIEWED and row.label in index and row.predicted in index:
+        if row.status != Status.UNREVIEWED and not row.quick and row.label in index and row.predicted in index:
             matrix[index[row.label]][index[row.predicted]] += 1
     per_class = {}
     for i, name in enumerate(classes):
         hit, actual, said = matrix[i][i], sum(matrix[i]), sum(r[i] for r in matrix)
         per_class[name] = {"precision": hit / said if said else None, "recall": hit / actual if actual else None,
-                           "support": actual}
+                           "support": actual, "predicted": said}
     shares = [[round(10 * v / sum(r)) if sum(r) else 0 for v in r] for r in matrix]
     return {"matrix": matrix, "heat": shares, "per_class": per_class}
 
@@ -125,17 +133,22 @@ def report(recognizer: str, days: int = 90) -> dict:
     """Everything the model-health page draws for one recognizer, JSON-ready."""
     classes = get(recognizer).classes
     rows = _rows(recognizer, utcnow() - timedelta(days=days))
-    reviewed = [r for r in rows if r.status != Status.UNREVIEWED]
+    reviewed = [r for r in rows if r.status != Status.UNREVIEWED and not r.quick]
     confirmed = sum(r.status == Status.CONFIRMED for r in reviewed)
+    # digits: agreement per digit (the totals) and per whole number, which is right only when every digit is.
+    quick = {r.detection_id for r in rows if r.quick}
+    per_number = numbers.agreement(days, quick) if get(recognizer).thing == "digit" else None
     return {
         "recognizer": recognizer, "classes": list(classes), "days": days,
         "totals": {"detections": len(rows), "reviewed": len(reviewed),
-                   "agreement": confirmed / len(reviewed) if reviewed else None},
+                   "agreement": confirmed / len(reviewed) if reviewed else None,
+                   "quick": sum(r.quick for r in rows)},
+        "numbers": per_number,
         "versions": versions(recognizer),
         "agreement": {"day": agreement(rows, lambda d: d), "week": agreement(rows, _week)},
         "confusion": confusion(rows, classes),
         "confidence": confidence(rows, current_app.config["LOW_CONFIDENCE"]),
-        "low_confidence": current_app.config["LOW_CONFIDENCE"],
+        "low_confidence": current_app.config["LOW_CONFIDENCE"], "min_sample": MIN_SAMPLE,
         "distribution": {"weekly": predicted_distribution(rows, classes),
                          "training": training_distribution(registry.champion(recognizer), classes)},
     }

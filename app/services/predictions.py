@@ -4,15 +4,16 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app import imaging, storage
 from app.extensions import db
-from app.models import Detection, Prediction, Result, User
+from app.models import NOT_A_FACE, Detection, Prediction, Result, Status, User
 from app.services.classification import Classification
 from app.storage import StorageError
+from ml.recognizers import get
 
 log = logging.getLogger(__name__)
 MAX_PER_PAGE = 100  # the API's per_page cap, as its OpenAPI document states
@@ -20,6 +21,27 @@ MAX_PER_PAGE = 100  # the API's per_page cap, as its OpenAPI document states
 
 class StorageUnavailable(RuntimeError):
     """Storage failed, so nothing was kept or deleted; the message is safe to show."""
+
+
+class Gone(LookupError):
+    """What a request was about was deleted by another request meanwhile; the message is safe to show."""
+
+    MESSAGE = "It was deleted meanwhile, perhaps in another tab."
+
+
+def lock(prediction_id: int, detection_id: int | None = None) -> None:
+    """Hold the prediction's row lock (on SQLite: the database's write lock) until the next commit or rollback, then
+    read its rows afresh; Gone when it, or the detection, was deleted meanwhile.
+
+    Deleting, labelling and moving a detection's files all take it first, so none of them acts on rows another has
+    just changed, and stored files are never left behind by one racing another."""
+    table = Prediction.__table__
+    touched = db.session.execute(update(table).where(table.c.id == prediction_id).values(width=table.c.width))
+    db.session.expire_all()  # what was read before the lock may be out of date
+    if touched.rowcount == 0 or (detection_id is not None and db.session.scalar(
+            select(Detection.id).where(Detection.id == detection_id)) is None):
+        db.session.rollback()
+        raise Gone(Gone.MESSAGE)
 
 
 def photo_key() -> str:
@@ -33,9 +55,15 @@ def inbox_key(recognizer: str, name: str | int | None = None) -> str:
     return f"inbox/{recognizer}/{name if name is not None else uuid.uuid4().hex}.png"
 
 
+def class_folder(recognizer: str, label: str) -> str:
+    """The folder of a label: the label itself, or the recognizer's rejected folder (`_not_a_face`, `_not_a_digit`)
+    for a box marked as holding no face or digit."""
+    return get(recognizer).rejected_folder if label == NOT_A_FACE else label
+
+
 def labelled_key(kind: str, recognizer: str, label: str, detection_id: int, suffix: str = ".png") -> str:
-    """Class-folder key `<kind>/<recognizer>/<label>/<id><suffix>`; kind is "crops" or "originals"."""
-    return f"{kind}/{recognizer}/{label}/{detection_id}{suffix}"
+    """Class-folder key `<kind>/<recognizer>/<folder>/<id><suffix>`; kind is "crops" or "originals"."""
+    return f"{kind}/{recognizer}/{class_folder(recognizer, label)}/{detection_id}{suffix}"
 
 
 def consented_location(consent: bool, browser: tuple[float, float] | None,
@@ -51,12 +79,14 @@ def consented_location(consent: bool, browser: tuple[float, float] | None,
 
 
 def record(user: User, outcome: Classification, location: tuple[float, float] | None, *,
-           consent: bool = False) -> Prediction:
+           consent: bool = False, use_gps: bool = True) -> Prediction:
     """Store the photo and every crop, commit the rows; StorageUnavailable leaves nothing behind.
 
-    A location (the browser's `location`, else the photo's EXIF GPS) is kept only when `consent` is true.
+    A location (the browser's `location`, else the photo's EXIF GPS unless `use_gps` is false) is kept only when
+    `consent` is true.
     """
-    lat, lon, source = consented_location(consent, location, outcome.gps) or (None, None, None)
+    gps = outcome.gps if use_gps else None
+    lat, lon, source = consented_location(consent, location, gps) or (None, None, None)
     prediction = Prediction(user=user, width=outcome.image.width, height=outcome.image.height,
                             latitude=lat, longitude=lon, location_source=source)
     crops = []
@@ -119,12 +149,12 @@ def owned_detection(user: User, detection_id: int) -> Detection | None:
                              .where(Detection.id == detection_id, Prediction.user_id == user.id))
 
 
-def recent(user: User, page: int, per_page: int):
-    """The user's predictions, newest first, one page of them."""
-    query = (select(Prediction).where(Prediction.user_id == user.id)
-             .order_by(Prediction.created_at.desc(), Prediction.id.desc())
-             .options(selectinload(Prediction.results).selectinload(Result.detections)))
-    return db.paginate(query, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
+def next_unreviewed(detection: Detection) -> Detection:
+    """The next detection of the same photo still waiting for a label, in page order (wrapping round), else
+    `detection` itself: where the page puts the focus after a label."""
+    ordered = [d for r in detection.result.prediction.results for d in r.page_order]
+    i = ordered.index(detection)
+    return next((d for d in ordered[i + 1:] + ordered[:i] if d.status == Status.UNREVIEWED), detection)
 
 
 def stored_keys(detection: Detection) -> list[str]:
@@ -134,6 +164,7 @@ def stored_keys(detection: Detection) -> list[str]:
 
 def delete_prediction(prediction: Prediction) -> None:
     """Delete the stored files first, then the rows; StorageUnavailable keeps everything."""
+    lock(prediction.id)
     keys = [k for d in prediction.detections for k in stored_keys(d)]
     keys += [prediction.photo_key] if prediction.photo_key else []
     _delete_files(keys)
@@ -144,6 +175,7 @@ def delete_prediction(prediction: Prediction) -> None:
 def delete_detection(detection: Detection) -> None:
     """Delete one detection and its files; the whole prediction goes with its last detection."""
     prediction = detection.result.prediction
+    lock(prediction.id, detection.id)  # two of the last detections deleted at once: the second sees it is the last
     if all(d.id == detection.id for d in prediction.detections):
         delete_prediction(prediction)
         return
@@ -158,4 +190,5 @@ def _delete_files(keys: list[str]) -> None:
             storage.current().delete(key)
     except StorageError as exc:
         log.warning("delete failed: %s", exc)
+        db.session.rollback()  # let go of the lock at once
         raise StorageUnavailable("Storage is unavailable, so nothing was deleted. Try again later.") from None

@@ -51,6 +51,6 @@ def queue(recognizer: str | None, exclude: set[int] = frozenset(), limit: int = 
         window *= 4
 
 
-def label(reviewer: User, detection: Detection, chosen: str) -> feedback.Outcome:
+def label(reviewer: User, detection: Detection, chosen: str, seen_ms: int | None = None) -> feedback.Outcome:
     """Record a reviewer's label (confirm, correct or not a face) through the same path as the owner's feedback."""
-    return feedback.give(reviewer, detection, chosen, "review")
+    return feedback.give(reviewer, detection, chosen, "review", seen_ms)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Reviewer, User
@@ -19,6 +20,12 @@ def is_reviewer(user) -> bool:
     return bool(user.is_admin or db.session.get(Reviewer, user.id))
 
 
+def roles(user: User) -> list[str]:
+    """The roles `user` holds, as the profile names them ("user" when none)."""
+    held = (["administrator"] if user.is_admin else []) + (["reviewer"] if db.session.get(Reviewer, user.id) else [])
+    return held or ["user"]
+
+
 def grant(email: str, by: User | None) -> User:
     """Give the user with `email` the reviewer role (idempotent)."""
     user = find_user(email)
@@ -26,7 +33,10 @@ def grant(email: str, by: User | None) -> User:
         raise RoleError(f"No account with the email {email}.")
     if db.session.get(Reviewer, user.id) is None:
         db.session.add(Reviewer(user_id=user.id, granted_by_id=by.id if by else None))
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # granted by another request at the same moment: granted all the same
+            db.session.rollback()
     return user
 
 

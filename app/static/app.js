@@ -9,19 +9,61 @@
     input.dispatchEvent(new Event("change"));
   }
 
+  // The file chosen is kept in IndexedDB when the form is sent, so a page that comes back with an error can put it
+  // back in the picker: the person fixes the choice instead of finding the photo again.
+  var kept = {
+    open: function (then) {
+      if (!window.indexedDB) return;
+      var request = indexedDB.open("visionloop", 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore("upload"); };
+      request.onsuccess = function () { then(request.result.transaction("upload", "readwrite").objectStore("upload")); };
+    },
+    save: function (file) { kept.open(function (store) { store.put(file, "file"); }); },
+    restore: function (use) {
+      kept.open(function (store) {
+        var read = store.get("file");
+        read.onsuccess = function () { if (read.result) use(read.result); };
+      });
+    },
+    clear: function () { kept.open(function (store) { store.delete("file"); }); }
+  };
+
+  function sizeText(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.round(bytes / 1024) + " KB";
+  }
+
   function initPicker(form) {
     var input = form.querySelector("#image");
     var zone = form.querySelector("#dropzone");
     var preview = form.querySelector("#preview");
     var text = form.querySelector("#drop-text");
+    var problem = form.querySelector("#image-size-error");
+    var limit = Number(form.dataset.maxBytes);
+    function tooLarge(file) { return limit && file.size > limit - 16384; }  // room for the form's other fields
     input.addEventListener("change", function () {
       var file = input.files[0];
       if (!file) return;
       if (preview.src) URL.revokeObjectURL(preview.src);
       preview.src = URL.createObjectURL(file);
       preview.hidden = false;
-      text.textContent = file.name + " (" + Math.round(file.size / 1024) + " KB) · drop or choose another";
+      text.textContent = file.name + " (" + sizeText(file.size) + ") · drop or choose another";
+      problem.hidden = !tooLarge(file);
+      problem.textContent = tooLarge(file) ? file.name + " is " + sizeText(file.size) + "; photos can be at most " +
+        sizeText(limit) + ". Choose a smaller photo, or shrink this one first." : "";
+      zone.classList.toggle("invalid", tooLarge(file));
     });
+    form.addEventListener("submit", function (event) {
+      var file = input.files[0];
+      if (file && tooLarge(file)) {  // refused here: the upload would only come back as "too large"
+        event.preventDefault();
+        problem.hidden = false;
+        input.focus();
+        return;
+      }
+      if (file) kept.save(file);
+    });
+    if (form.dataset.failed) kept.restore(function (file) { if (!input.files.length) useFile(input, file); });
+    else kept.clear();
     ["dragenter", "dragover"].forEach(function (name) {
       zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("over"); });
     });
@@ -80,40 +122,53 @@
     stop.addEventListener("click", close);
   }
 
+  // The browser is asked for a position only when "Where I am now" is chosen; nothing else stands in for it.
   function initLocation(form) {
-    var box = form.querySelector("#use-location");
+    var choices = form.querySelectorAll('input[name="location_from"]');
     var lat = form.querySelector("#latitude");
     var lon = form.querySelector("#longitude");
     var status = form.querySelector("#location-status");
-    box.addEventListener("change", function () {
+    function chosen() { return form.querySelector('input[name="location_from"]:checked').value; }
+    function update() {
       lat.value = lon.value = "";
-      status.textContent = "";
-      if (!box.checked) return;
-      if (!navigator.geolocation) {  // still ticked: the photo's own GPS tag is used, if it has one
-        status.textContent = "This browser cannot share a location; the photo's GPS tag is used if it has one.";
+      status.textContent = chosen() === "photo" ? "The photo's own GPS tag is kept, if it has one." : "";
+      if (chosen() !== "browser") return;
+      if (!navigator.geolocation) {
+        status.textContent = "This browser cannot share a location; choose the photo's GPS tag or no location.";
         return;
       }
       status.textContent = "Asking your browser…";
       navigator.geolocation.getCurrentPosition(function (position) {
-        if (!box.checked) return;  // unticked while the browser was asking
+        if (chosen() !== "browser") return;  // changed while the browser was asking
         lat.value = position.coords.latitude.toFixed(6);
         lon.value = position.coords.longitude.toFixed(6);
-        status.textContent = "Location added (±" + Math.round(position.coords.accuracy) + " m).";
+        status.textContent = "Your location is added (±" + Math.round(position.coords.accuracy) + " m).";
       }, function (error) {
-        status.textContent = "No browser location (" + error.message + "); the photo's GPS tag is used if it has one.";
+        status.textContent = "Your browser did not share a location (" + error.message +
+          "); no location will be kept unless you choose the photo's GPS tag.";
       }, { timeout: 10000, maximumAge: 600000 });
-    });
+    }
+    Array.prototype.forEach.call(choices, function (choice) { choice.addEventListener("change", update); });
   }
 
-  // j/k (or arrows inside the list) move between detections; a label's key picks it; Enter confirms; x marks the
-  // box not a face and u undoes that (their buttons carry the keys).
+  // j/k (or arrows inside the list) move between detections; a label's key saves it; Enter confirms the model's
+  // label (a digit: the whole number); x marks the box not a face, Delete or Backspace a digit's box not a digit, and
+  // u undoes that (their buttons carry the keys). As in the review queue, Enter waits until the photo has been on
+  // screen for a moment and a held-down key never repeats.
+  var QUICK_MS = 700;  // the server's QUICK_MS
   function initShortcuts(items) {
+    var shown = performance.now();
+    // Every label form (a detection's, a digit's, the whole number's) says how long the page had been on screen.
+    Array.prototype.forEach.call(document.querySelectorAll('input[name="seen_ms"]'), function (seen) {
+      seen.form.addEventListener("submit", function () { seen.value = Math.round(performance.now() - shown); });
+    });
     function current() {
       return items.find(function (item) { return item.contains(document.activeElement); }) || null;
     }
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
+      if (event.repeat) { event.preventDefault(); return; }
       var active = current();
       var down = event.key === "j" || (active && event.key === "ArrowDown");
       var up = event.key === "k" || (active && event.key === "ArrowUp");
@@ -128,12 +183,15 @@
       active = active || items[0];
       if (event.key === "Enter") {
         if (event.target !== active && event.target !== document.body) return;  // a focused button clicks itself
-        var confirm = active.querySelector("[data-confirm]");  // a box marked not a face has nothing to confirm
-        if (confirm) confirm.click();
+        var card = active.closest(".recognizer");
+        // Only an unreviewed detection has a confirm button; a digit confirms the number it belongs to.
+        var confirm = active.querySelector("[data-confirm]") || (card && card.querySelector("[data-confirm-number]"));
+        if (confirm && performance.now() - shown >= QUICK_MS) confirm.click();
         event.preventDefault();
         return;
       }
-      var button = active.querySelector('button[data-key="' + CSS.escape(event.key) + '"]');
+      var key = event.key === "Backspace" ? "Delete" : event.key;
+      var button = active.querySelector('button[data-key="' + CSS.escape(key) + '"]');
       if (button) {
         button.click();
         event.preventDefault();
@@ -149,6 +207,8 @@
     initPicker(form);
     initCamera(form);
     initLocation(form);
+  } else {
+    kept.clear();  // the upload went through: the copy kept for a retry is not needed any more
   }
   var detections = Array.prototype.slice.call(document.querySelectorAll("[data-detection]"));
   if (detections.length) initShortcuts(detections);

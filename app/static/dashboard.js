@@ -13,9 +13,14 @@
     new window.Chart(canvas, config);
   }
 
+  // Big points, so one day or one version still reads as a value and not as a stray dot.
   function line(label, values, color, extra) {
-    return Object.assign({ label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true, cubicInterpolationMode: "monotone" }, extra || {});
+    return Object.assign({ label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true,
+                           cubicInterpolationMode: "monotone", pointRadius: 5, pointHoverRadius: 7 }, extra || {});
   }
+
+  // A line needs a few points to mean anything; with one or two periods bars show the values instead.
+  function trend(count) { return count < 3 ? "bar" : "line"; }
 
   function agreement(id, rows) {
     draw(id, {
@@ -32,7 +37,7 @@
   function charts(data) {
     var versions = data.versions;
     draw("chart-versions", {
-      type: "line",
+      type: trend(versions.length),
       data: { labels: versions.map(function (v) { return v.label + " (" + v.status + ")"; }), datasets: [
         line("base-test accuracy", versions.map(function (v) { return v.accuracy; }), palette[0]),
         line("base-test macro-F1", versions.map(function (v) { return v.macro_f1; }), palette[1]),
@@ -50,8 +55,8 @@
     });
     var daily = data.confidence.daily;
     draw("chart-confidence", {
-      type: "line",
-      data: { labels: daily.map(function (d) { return d.period; }), datasets: [
+      type: trend(daily.length),
+      data: { labels: daily.map(function (d) { return d.period + " (n=" + d.n + ")"; }), datasets: [
         line("mean confidence", daily.map(function (d) { return d.mean; }), palette[0]),
         line("share below " + Math.round(data.low_confidence * 100) + "%", daily.map(function (d) { return d.low_share; }), palette[2])] },
       options: { scales: { y: percent } }
@@ -72,7 +77,7 @@
     var perClass = data.confusion.per_class;
     draw("chart-per-class", {
       type: "bar",
-      data: { labels: data.classes, datasets: [
+      data: { labels: data.classes.map(function (c) { return c + " (n=" + perClass[c].support + ")"; }), datasets: [
         { label: "precision", data: data.classes.map(function (c) { return perClass[c].precision; }), backgroundColor: palette[0] },
         { label: "recall", data: data.classes.map(function (c) { return perClass[c].recall; }), backgroundColor: palette[1] }] },
       options: { scales: { y: percent } }

@@ -113,12 +113,14 @@
     list.appendChild(faces);
   }
 
-  function describe(bucket) {
+  // The summary is of the latest bucket only, and says so: a saved session counts every frame.
+  function describe(bucket, seconds) {
     var labels = Object.keys(bucket.counts).sort(function (a, b) { return bucket.counts[b] - bucket.counts[a]; });
-    if (!bucket.faces) return "No faces in the last bucket (" + bucket.frames + " frames).";
+    var span = "In the last " + seconds + " s";
+    if (!bucket.faces) return span + ": no faces (" + bucket.frames + " frames).";
     var top = labels[0];
-    return "Mostly " + top + " (" + Math.round(100 * bucket.counts[top] / bucket.faces) + "% of " + bucket.faces +
-      " faces over " + bucket.frames + " frames, up to " + bucket.peak + " at once).";
+    return span + ": mostly " + top + " (" + Math.round(100 * bucket.counts[top] / bucket.faces) + "% of " +
+      bucket.faces + " faces over " + bucket.frames + " frames, up to " + bucket.peak + " at once).";
   }
 
   function initLive(root) {
@@ -224,6 +226,7 @@
       replies.push(now);
       while (replies.length && now - replies[0] > 2000) replies.shift();
       if (latencies.length > 20) latencies.shift();
+      if (!camera) return;  // the answer to a frame sent before Stop: the figures stay cleared
       stats.fps.textContent = (replies.length / 2).toFixed(1) + " frames/s";
       stats.latency.textContent = Math.round(latencies.reduce(function (a, b) { return a + b; }, 0) / latencies.length) + " ms";
       stats.skipped.textContent = shown ? String(Math.max(0, shown - sent)) : "—";
@@ -336,7 +339,7 @@
     function addBucket(bucket) {
       var last = buckets[buckets.length - 1];
       if (last && last.t === bucket.t) buckets[buckets.length - 1] = bucket; else buckets.push(bucket);
-      summary.textContent = describe(bucket);
+      summary.textContent = describe(bucket, bucketS);
       drawMood(chart, buckets, classes);
     }
 
@@ -348,6 +351,8 @@
       result = null;
       drawBoxes();
       listFaces();
+      // The figures were of a running camera: left standing over a black video they would read as current.
+      Object.keys(stats).forEach(function (name) { stats[name].textContent = "—"; });
       startButton.hidden = false;
       stopButton.hidden = true;
       select.disabled = false;

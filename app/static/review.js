@@ -1,30 +1,40 @@
-// Review queue shortcuts: a number picks a label, Enter saves it, S skips, U undoes, X marks the crop not a face.
+// Review queue shortcuts, the same as the result page's: a label's key saves that label, Enter confirms the model's
+// answer, S skips, U undoes, X (a digit: Delete or Backspace too) marks the crop as holding no face or digit. Enter
+// does nothing until the crop has been on screen for a moment, and a held-down key never repeats, so the queue cannot
+// be confirmed without being looked at.
 (function () {
   "use strict";
+  var QUICK_MS = 700;  // the server's QUICK_MS: faster confirmations are counted as not looked at
   var form = document.getElementById("review-form");
   var undo = document.getElementById("undo-form");
   var skip = document.getElementById("skip-form");
-  var chosen = form && (form.querySelector("[data-predicted]") || form.querySelector("button[data-key]"));
+  var hint = document.getElementById("review-wait");
+  var shown = performance.now();
 
-  function pick(button) {
-    form.querySelectorAll("button[data-key]").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
-    button.setAttribute("aria-pressed", "true");
-    chosen = button;
-    var save = form.querySelector("[data-confirm]");
-    save.value = button.value;
-    save.querySelector("[data-chosen]").textContent = button.value;
+  if (form) {
+    form.addEventListener("submit", function () {
+      form.querySelector('input[name="seen_ms"]').value = Math.round(performance.now() - shown);
+    });
   }
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || /INPUT|TEXTAREA|SELECT/.test(event.target.tagName)) return;
+    if (event.repeat) { event.preventDefault(); return; }
     var key = event.key.toLowerCase();
     if (key === "u" && undo && !undo.querySelector("button").disabled) { event.preventDefault(); undo.requestSubmit(); return; }
     if (!form) return;
     if (key === "s" && skip) { event.preventDefault(); skip.requestSubmit(); return; }
     var reject = form.querySelector("[data-not-a-face]");
-    if (key === "x" && reject) { event.preventDefault(); form.requestSubmit(reject); return; }
-    if (key === "enter" && chosen) { event.preventDefault(); form.requestSubmit(form.querySelector("[data-confirm]")); return; }
-    var button = form.querySelector('button[data-key="' + key + '"]');
-    if (button) { event.preventDefault(); pick(button); }
+    // A digit's box is also rejected with Delete or Backspace, as on the result page.
+    var rejects = key === "x" || ((key === "delete" || key === "backspace") && reject && reject.hasAttribute("data-delete"));
+    if (rejects && reject) { event.preventDefault(); form.requestSubmit(reject); return; }
+    if (key === "enter") {
+      event.preventDefault();
+      if (performance.now() - shown < QUICK_MS) { hint.hidden = false; return; }
+      form.requestSubmit(form.querySelector("[data-confirm]"));
+      return;
+    }
+    var button = form.querySelector('button[data-key="' + CSS.escape(key) + '"]');
+    if (button) { event.preventDefault(); form.requestSubmit(button); }
   });
 })();

@@ -74,9 +74,11 @@ class Storage(ABC):
 def from_config(config) -> Storage:
     """S3 when S3_BUCKET is set, else a local folder at STORAGE_DIR."""
     if config.get("S3_BUCKET"):
-        from app.storage.s3 import S3Storage  # noqa: PLC0415 - boto3 is slow to import; local needs none
+        from app.storage.s3 import S3Storage, client_config  # noqa: PLC0415 - boto3 is slow to import
 
-        return S3Storage(config["S3_BUCKET"], config.get("S3_PREFIX", ""), config.get("S3_ENDPOINT_URL"))
+        timeouts = client_config(config.get("S3_CONNECT_TIMEOUT_S", 3), config.get("S3_READ_TIMEOUT_S", 10),
+                                 config.get("S3_ATTEMPTS", 2))
+        return S3Storage(config["S3_BUCKET"], config.get("S3_PREFIX", ""), config.get("S3_ENDPOINT_URL"), timeouts)
     from app.storage.local import LocalStorage  # noqa: PLC0415
 
     return LocalStorage(config["STORAGE_DIR"])

@@ -9,6 +9,28 @@ from pathlib import Path
 from app.storage import NotFound, Storage, StorageError, check_key
 
 
+FOLDER_ATTEMPTS = 5
+
+
+def _in_folder(folder: Path, action):
+    """Create `folder`, then run `action` in it; again when a concurrent delete pruned the empty folder between."""
+    for attempt in range(FOLDER_ATTEMPTS):
+        last = attempt == FOLDER_ATTEMPTS - 1
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # made by another writer, then pruned, between mkdir's try and its check
+            if last:
+                raise
+            continue
+        try:
+            return action()
+        except FileNotFoundError:
+            # Not `folder.is_dir()`: another writer may have made it again meanwhile. A missing source file to move
+            # fails every attempt the same way, so it still ends in this error.
+            if last:
+                raise
+
+
 class LocalStorage(Storage):
     """Keys are paths below `root`."""
 
@@ -22,8 +44,7 @@ class LocalStorage(Storage):
         """Write atomically: a reader never sees half a file."""
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            fd, tmp = _in_folder(path.parent, lambda: tempfile.mkstemp(dir=path.parent, prefix=".tmp-"))
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.replace(tmp, path)
@@ -66,8 +87,7 @@ class LocalStorage(Storage):
             return
         source, target = self._path(src), self._path(dst)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            _in_folder(target.parent, lambda: os.replace(source, target))
         except FileNotFoundError:
             if not target.is_file():
                 raise NotFound(src) from None

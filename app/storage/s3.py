@@ -9,18 +9,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.storage import NotFound, Storage, StorageError, check_key, content_type
 
-# Fail fast when the endpoint is down: a request must not hang a web worker for minutes.
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
 MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+def client_config(connect_s: float = 3, read_s: float = 10, attempts: int = 2) -> Config:
+    """Fail fast when the endpoint hangs or is down: every call ends within attempts × (connect_s + read_s) plus
+    back-off, well inside the web server's timeout, so the request can answer (and queue the move) itself."""
+    return Config(connect_timeout=connect_s, read_timeout=read_s,
+                  retries={"total_max_attempts": attempts, "mode": "standard"})
 
 
 class S3Storage(Storage):
     """Keys live under `prefix` in `bucket`; credentials and region come from boto3's usual sources."""
 
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None):
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, config: Config | None = None):
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = boto3.client("s3", endpoint_url=endpoint_url or None, config=CLIENT_CONFIG)
+        self.client = boto3.client("s3", endpoint_url=endpoint_url or None, config=config or client_config())
 
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)

@@ -6,6 +6,7 @@ from celery import shared_task
 from app.extensions import db
 from app.models import Detection
 from app.services import feedback
+from app.services.predictions import Gone
 from app.storage import StorageError
 
 
@@ -13,5 +14,9 @@ from app.storage import StorageError
 def place_images(detection_id: int) -> None:
     """Move a detection's stored images to its label's class folders, retrying while storage is down."""
     detection = db.session.get(Detection, detection_id)
-    if detection is not None:  # deleted meanwhile: nothing left to move
+    if detection is None:
+        return  # deleted meanwhile: nothing left to move
+    try:
         feedback.place_images(detection)
+    except Gone:
+        pass  # deleted while this ran

@@ -1,7 +1,7 @@
 """retrain_runs: gate, the promotion gate's paired figures (differences with intervals, per class, ECE)
 
 Revision ID: 5e1f0c7a9b21
-Revises: a3dd1151402e
+Revises: 5e1f0c2b7a90
 Create Date: 2026-12-03 15:30:00.000000
 
 Runs made before it get an empty object: the dashboard then shows their reason only.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1f0c7a9b21'
-down_revision = 'a3dd1151402e'
+down_revision = '5e1f0c2b7a90'
 branch_labels = None
 depends_on = None
 

@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import matplotlib.cbook
+import numpy as np
 import pytest
 from PIL import Image
 
 from app.extensions import db
 from app.models import Detection, FeedbackEvent, Prediction
 from app.services import accounts
+from number_support import render
 
 PASSWORD = "correct horse"
 
@@ -47,10 +49,16 @@ def three_faces_jpeg(face_jpeg) -> bytes:
 
 @pytest.fixture(scope="session")
 def plain_png() -> bytes:
-    """A 120×80 picture with no face in it (digits reads it whole)."""
-    image = Image.new("RGB", (120, 80), (200, 210, 220))
-    image.paste((30, 30, 30), (50, 20, 70, 60))
+    """A 36×24 picture with no face in it: small enough to be one digit's crop, so digits reads it as one digit."""
+    image = Image.new("RGB", (36, 24), (200, 210, 220))
+    image.paste((30, 30, 30), (15, 6, 21, 18))
     return _encode(image)
+
+
+@pytest.fixture(scope="session")
+def number_png() -> bytes:
+    """A door number "126" drawn 40 px high (149×96): the number reader finds its three digits."""
+    return _encode(render("126", 40, np.random.default_rng(0))[0])
 
 
 @pytest.fixture(scope="session")

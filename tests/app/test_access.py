@@ -37,6 +37,7 @@ ROUTES = [
     ("GET", "/history", SIGNED_IN),
     ("GET", "/data", SIGNED_IN),
     ("GET", "/data/export.zip", SIGNED_IN),
+    ("GET", "/data/everything.zip", SIGNED_IN),
     ("GET", "/live/", OPEN),
     ("GET", "/live/sessions", SIGNED_IN),
     ("GET", "/predictions/1", OWNER),
@@ -45,10 +46,14 @@ ROUTES = [
     ("POST", "/detections/1/feedback", OWNER),
     ("POST", "/detections/1/undo", OWNER),
     ("POST", "/predictions/1/faces", OWNER),
+    ("POST", "/predictions/1/number", OWNER),
     ("GET", "/live/sessions/1", OWNER),
     ("GET", "/live/sessions/1/snapshots/0", OWNER),
+    ("GET", "/api/v1/tokens", API_SIGNED_IN),
     ("GET", "/api/v1/predictions", API_SIGNED_IN),
     ("GET", "/api/v1/predictions/1", API_OWNER),
+    ("GET", "/api/v1/predictions/1/photo", API_OWNER),
+    ("GET", "/api/v1/predictions/1/crops/digits/0", API_OWNER),
     ("POST", "/api/v1/predictions/1/feedback", API_OWNER),
     ("POST", "/api/v1/predictions/1/detections", API_OWNER),
     ("GET", "/review", REVIEWER),
@@ -56,6 +61,7 @@ ROUTES = [
     ("POST", "/review/1/skip", REVIEWER),
     ("POST", "/review/1/label", REVIEWER),
     ("POST", "/review/undo", REVIEWER),
+    ("POST", "/review/skipped", REVIEWER),
     ("GET", "/models", REVIEWER),
     ("GET", "/models/digits", REVIEWER),
     ("GET", "/models/runs/1", REVIEWER),
@@ -76,10 +82,14 @@ ROUTES = [
     ("POST", "/api/v1/tokens", dict.fromkeys(ROLES, "token")),  # HTTP Basic only: a bearer token is not enough
     ("POST", "/live/sessions/1/delete", OWNER),
     ("DELETE", "/api/v1/predictions/3", API_OWNER),
+    ("DELETE", "/api/v1/tokens/1", API_SIGNED_IN),  # the signed-in role's own token: the last API request
     ("POST", "/detections/2/delete", OWNER),
     ("POST", "/predictions/1/delete", OWNER),
     ("POST", "/data/delete", SIGNED_IN),
+    ("POST", "/data/delete-account", SIGNED_IN),  # without the password: refused, the account stays
     ("GET", "/live/ws", OPEN),  # the socket handshake: a plain GET is refused alike for everyone
+    ("POST", "/profile/tokens/1/revoke", SIGNED_IN),  # revoked already by the API: "no such token"
+    ("POST", "/profile/sign-out-everywhere", SIGNED_IN),
     ("POST", "/logout", OPEN),
 ]
 
@@ -144,7 +154,7 @@ def _sign_in(client, role: str) -> dict:
 
 
 JSON_BODIES = {"feedback": {"recognizer": "digits", "detection": 0, "label": "5"},
-               "detections": {"recognizer": "digits", "box": [0, 0, 10, 10]}}  # the owner's: 400, digits has no faces
+               "detections": {"recognizer": "digits", "box": [0, 0, 10, 10]}}  # the owner's: a drawn digit, 201
 
 
 def _send(client, method: str, url: str, headers: dict, photo: bytes):
@@ -164,3 +174,42 @@ def test_access(role, world, plain_png):
         if outcome != allowed[role]:
             wrong[(method, url)] = (outcome, response.status_code)
     assert wrong == {}
+
+
+# Bad numbers and odd headers are the client's mistake: a 4xx, never a 500.
+
+@pytest.mark.parametrize("url, status", [
+    ("/history?page=99999999999999999999999", 400),
+    ("/live/sessions?page=99999999999999999999999", 400),
+    ("/predictions/99999999999999999999999", 404),
+    ("/predictions/9223372036854775808/photo", 404),
+    ("/detections/99999999999999999999999/crop", 404),
+])
+def test_numbers_past_64_bits_are_client_errors(login, url, status):
+    assert login().get(url).status_code == status
+
+
+def test_api_numbers_past_64_bits_are_client_errors(client, token_for):
+    api = token_for()
+    assert client.get("/api/v1/predictions?page=99999999999999999999999", headers=api).status_code == 400
+    assert client.get("/api/v1/predictions/99999999999999999999999", headers=api).status_code == 404
+    assert client.delete("/api/v1/tokens/99999999999999999999999", headers=api).status_code == 404
+
+
+def test_out_of_range_dates_are_shown_as_filter_errors(login):
+    page = login().get("/history?since=0001-01-01&until=9999-12-31")
+    assert page.status_code == 200 and "Choose a day from 1970-01-01 to 9998-12-31." in page.get_data(as_text=True)
+
+
+def test_a_line_break_in_next_is_not_a_header(client, user):
+    response = client.post("/login?next=/%0d%0aSet-Cookie:%20evil=1", data={"email": "ada@example.com",
+                                                                          "password": PASSWORD})
+    assert response.status_code == 302 and response.location == "/"
+    assert all("evil" not in c for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_a_websocket_handshake_in_another_version_is_426(client):
+    response = client.get("/live/ws", headers={"Upgrade": "websocket", "Connection": "Upgrade",
+                                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                                               "Sec-WebSocket-Version": "8"})
+    assert response.status_code == 426 and response.headers["Sec-WebSocket-Version"] == "13"

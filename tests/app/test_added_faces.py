@@ -79,9 +79,9 @@ def test_a_drawn_face_can_be_labelled_and_deleted_like_any_other(kept, app, stor
     ({**BOX, "x": "left"}, "Draw a box on the photo first"),
     ({**BOX, "y": "12.5"}, "Draw a box on the photo first"),
     ({"x": 1, "y": 1}, "Draw a box on the photo first"),
-    ({**BOX, "recognizer": "digits"}, "Faces can be added for emotion7 and emotion4 only."),
+    ({**BOX, "recognizer": "digits"}, "This photo has no digits result."),
     ({**BOX, "recognizer": "emotion4"}, "This photo has no emotion4 result."),
-    ({**BOX, "recognizer": "nope"}, "Faces can be added for emotion7 and emotion4 only."),
+    ({**BOX, "recognizer": "nope"}, "Unknown recognizer “nope”; known: emotion7, emotion4, digits."),
 ])
 def test_bad_boxes_are_a_message_and_nothing_stored_changes(kept, stored, counts, fields, message):
     before = (stored(), counts())
@@ -120,7 +120,7 @@ def test_a_face_result_without_faces_still_shows_the_photo_to_draw_on(login, upl
 
 def test_not_a_face_leaves_every_count_and_becomes_detector_data(kept, app, stored):
     response = kept.post("/detections/2/feedback", data={"label": NOT_A_FACE})
-    assert _flash(kept, response) == "Marked #2 as not a face."
+    assert _flash(kept, response) == "Marked emotion7 #2 as not a face."
     assert _row(app, 2)[1:] == (Status.NOT_A_FACE, NOT_A_FACE, "crops/emotion7/_not_a_face/2.png",
                                 "originals/emotion7/_not_a_face/2.jpg")
     page = kept.get("/predictions/1").get_data(as_text=True)
@@ -132,7 +132,7 @@ def test_not_a_face_leaves_every_count_and_becomes_detector_data(kept, app, stor
     assert "<dd data-test=\"stat-detections\">2</dd>" in kept.get("/profile").get_data(as_text=True)
     with app.app_context():
         user = accounts.find_user("ada@example.com")
-        assert history.not_faces(user, history.Filters()) == 1
+        assert history.not_faces(user, history.Filters()) == {"face": 1}
         assert 2 not in [d.id for d in review.queue("emotion7", limit=10)] and review.pending("emotion7") == 2
         # Retraining the expression models never sees the negative folder.
         assert retraining.new_labels("emotion7") == 0
@@ -173,12 +173,14 @@ def test_undo_after_a_label_goes_back_to_the_label(kept, app):
     assert status in (Status.CONFIRMED, Status.CORRECTED)
 
 
-def test_a_digit_cannot_be_marked_not_a_face(login, upload, plain_png, app, counts):
+def test_a_digit_marked_not_a_digit_goes_to_the_digits_own_rejected_folder(login, upload, plain_png, app, counts):
     client = login()
     upload(plain_png, ["digits"])
     response = client.post("/detections/1/feedback", data={"label": NOT_A_FACE})
-    assert "Only faces can be marked not a face" in _flash(client, response)
-    assert _row(app, 1)[1] == Status.UNREVIEWED and counts()[2] == 0
+    assert _flash(client, response) == "Marked digits #1 as not a digit."
+    _, status, _, crop, original = _row(app, 1)
+    assert status == Status.NOT_A_FACE and counts()[2] == 1
+    assert (crop, original) == ("crops/digits/_not_a_digit/1.png", "originals/digits/_not_a_digit/1.jpg")
 
 
 def test_reviewers_mark_not_a_face_with_x_and_undo_it(kept, client, login, app):

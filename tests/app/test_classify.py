@@ -14,8 +14,8 @@ def test_upload_page_offers_every_recognizer_and_both_inputs(client):
     page = client.get("/").get_data(as_text=True)
     for name in ("emotion7", "emotion4", "digits"):
         assert f'data-test="recognizer-{name}"' in page
-    assert 'id="image"' in page and 'id="camera-start"' in page and 'id="use-location"' in page
-    assert 'name="latitude"' in page and 'name="longitude"' in page and 'name="use_location"' in page
+    assert 'id="image"' in page and 'id="camera-start"' in page and 'data-test="location-photo"' in page
+    assert 'name="latitude"' in page and 'name="longitude"' in page and 'name="location_from"' in page
 
 
 def test_anonymous_result_is_shown_but_nothing_is_kept(client, upload, face_jpeg, stored, counts):
@@ -54,11 +54,11 @@ def test_signed_in_result_is_kept_and_shown_by_id(login, upload, three_faces_jpe
 
 @pytest.fixture
 def gps_jpeg(encode):
-    """A JPEG whose EXIF names a camera and a GPS position (Paris)."""
+    """A JPEG whose EXIF names a camera and a GPS position (Paris); 40×32, so digits reads it as one digit's crop."""
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 21.0, 0.0)}
-    return encode(Image.new("RGB", (100, 80), "white"), "JPEG", exif=exif.tobytes())
+    return encode(Image.new("RGB", (40, 32), "white"), "JPEG", exif=exif.tobytes())
 
 
 def _kept_location(app, response):
@@ -67,7 +67,8 @@ def _kept_location(app, response):
         return prediction.latitude, prediction.longitude, prediction.location_source
 
 
-@pytest.mark.parametrize("consent, expected", [({"use_location": "y"}, (48.858333, 2.35, "exif")),
+@pytest.mark.parametrize("consent, expected", [({"location_from": "photo"}, (48.858333, 2.35, "exif")),
+                                               ({"location_from": "browser"}, (None, None, None)),
                                                ({}, (None, None, None))])
 def test_exif_gps_is_kept_only_with_consent(login, upload, app, app_settings, gps_jpeg, consent, expected):
     login()
@@ -79,10 +80,20 @@ def test_exif_gps_is_kept_only_with_consent(login, upload, app, app_settings, gp
     assert stored.format == "JPEG" and not stored.getexif() and "exif" not in stored.info
 
 
-def test_browser_location_wins_over_exif(login, upload, gps_jpeg, app):
+@pytest.mark.parametrize("choice, expected", [("browser", (51.5, -0.12, "browser")),
+                                              ("photo", (48.858333, 2.35, "exif"))])
+def test_the_location_chosen_is_the_one_kept(login, upload, gps_jpeg, app, choice, expected):
     login()
-    response = upload(gps_jpeg, ["digits"], use_location="y", latitude="51.5", longitude="-0.12")
-    assert _kept_location(app, response) == (51.5, -0.12, "browser")
+    response = upload(gps_jpeg, ["digits"], location_from=choice, latitude="51.5", longitude="-0.12")
+    assert _kept_location(app, response) == expected
+
+
+def test_a_chosen_location_that_is_missing_is_said(login, upload, plain_png, gps_jpeg, client):
+    login()
+    for data, choice, said in ((plain_png, "photo", "This photo has no GPS tag, so no location was kept."),
+                               (gps_jpeg, "browser", "Your browser did not share a location, so none was kept.")):
+        response = upload(data, ["digits"], location_from=choice)
+        assert said in client.get(response.location).get_data(as_text=True)
 
 
 def test_browser_location_without_consent_is_dropped(login, upload, gps_jpeg, app):
@@ -92,15 +103,16 @@ def test_browser_location_without_consent_is_dropped(login, upload, gps_jpeg, ap
 
 
 def test_anonymous_result_shows_location_only_with_consent(client, upload, gps_jpeg):
-    shown = upload(gps_jpeg, ["digits"], use_location="y").get_data(as_text=True)
-    assert "location 48.8583, 2.3500" in shown
+    shown = upload(gps_jpeg, ["digits"], location_from="photo").get_data(as_text=True)
+    assert ">48.8583, 2.3500</a>" in shown
+    assert 'href="https://www.openstreetmap.org/?mlat=48.85833&amp;mlon=2.35000#map=15/48.85833/2.35000"' in shown
     hidden = upload(gps_jpeg, ["digits"]).get_data(as_text=True)
     assert 'data-test="location">location —<' in hidden
 
 
 def test_location_out_of_range_is_refused(login, upload, plain_png, counts):
     login()
-    response = upload(plain_png, ["digits"], use_location="y", latitude="95", longitude="0")
+    response = upload(plain_png, ["digits"], location_from="browser", latitude="95", longitude="0")
     assert response.status_code == 400 and counts() == (0, 0, 0)
 
 

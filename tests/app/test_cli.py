@@ -23,3 +23,26 @@ def test_create_user_errors(runner, app):
         assert result.exit_code == 1 and message in result.output
     with app.app_context():
         assert db.session.query(User).count() == 1
+
+
+def test_grant_and_revoke_admin(runner, app):
+    runner.invoke(args=["users", "create", "ada@example.com", "long enough"])
+    result = runner.invoke(args=["users", "grant-admin", "ADA@example.com"])
+    assert result.exit_code == 0 and "is an administrator" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User)).is_admin
+    result = runner.invoke(args=["users", "revoke-admin", "ada@example.com"])
+    assert result.exit_code == 0 and "no longer an administrator" in result.output
+    with app.app_context():
+        assert not db.session.scalar(db.select(User)).is_admin
+    result = runner.invoke(args=["users", "grant-admin", "nobody@example.com"])
+    assert result.exit_code == 1 and "No account with the email nobody@example.com" in result.output
+
+
+def test_profile_shows_real_roles(runner, login):
+    client = login()
+    assert b'data-test="profile-role">user<' in client.get("/profile").data
+    runner.invoke(args=["reviewers", "grant", "ada@example.com"])
+    assert b'data-test="profile-role">reviewer<' in client.get("/profile").data
+    runner.invoke(args=["users", "grant-admin", "ada@example.com"])
+    assert b'data-test="profile-role">administrator, reviewer<' in client.get("/profile").data

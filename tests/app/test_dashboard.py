@@ -47,9 +47,10 @@ def test_health_numbers(app):
     with app.app_context():
         registry.ensure_baseline("digits")
         report = health.report("digits")
-    assert report["totals"] == {"detections": 5, "reviewed": 4, "agreement": 0.75}
+    assert report["totals"] == {"detections": 5, "reviewed": 4, "agreement": 0.75, "quick": 0}
     assert report["confusion"]["matrix"][1][1] == 2 and report["confusion"]["matrix"][1][2] == 1
-    assert report["confusion"]["per_class"]["1"] == {"precision": 1.0, "recall": 2 / 3, "support": 3}
+    assert report["confusion"]["per_class"]["1"] == {"precision": 1.0, "recall": 2 / 3, "support": 3,
+                                                         "predicted": 2}
     assert report["confusion"]["per_class"]["2"]["precision"] == 0.5
     assert report["confidence"]["histogram"] == [0, 0, 0, 1, 1, 0, 0, 1, 1, 1]
     assert report["confidence"]["low_share"] == pytest.approx(2 / 5)
@@ -150,3 +151,17 @@ def test_the_detector_panel_counts_drawn_faces_and_rejected_boxes_per_day(app, c
     page = client.get("/models").get_data(as_text=True)
     assert 'data-test="stat-added">1<' in page and 'data-test="stat-rejected">1<' in page
     assert 'id="chart-detector"' in page and 'id="detector-data"' in page and "dashboard.js" in page
+
+
+def test_every_rate_shows_its_sample_and_warns_when_it_is_small(app, client, login):
+    add(app, ROWS)
+    with app.app_context():
+        accounts.create_user("admin@example.com", "correct horse", is_admin=True)
+    login("admin@example.com")
+    page = client.get("/models/digits").get_data(as_text=True)
+    assert 'data-test="sample-agreement">n=4 · too few to trust (under 30)<' in page
+    row = page.split('data-test="per-class-1"')[1].split("</tr>")[0]
+    assert "100.0% <small class=\"sample few\">n=2 · too few" in row and "66.7% <small class=\"sample few\">n=3" in row
+    add(app, [("1", "1", Status.CONFIRMED, 0.9, 0)] * 30)
+    page = client.get("/models/digits").get_data(as_text=True)
+    assert 'data-test="sample-agreement">n=34<' in page

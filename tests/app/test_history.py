@@ -11,7 +11,7 @@ from app.models import Detection, Prediction
 def history(login, upload, plain_png, three_faces_jpeg, app):
     """Two uploads: three faces on emotion7 (3 days ago, with a location) and a digit (now)."""
     client = login()
-    upload(three_faces_jpeg, ["emotion7"], use_location="y", latitude="48.85", longitude="2.35")
+    upload(three_faces_jpeg, ["emotion7"], location_from="browser", latitude="48.85", longitude="2.35")
     upload(plain_png, ["digits"])
     with app.app_context():
         first = db.session.get(Prediction, 1)

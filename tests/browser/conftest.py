@@ -67,15 +67,15 @@ def _broken_asset(response) -> bool:
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """open_page(**context_options): a fresh 1280×800 page on the live server.
+    """open_page(**context_options): a fresh page on the live server, 1280×800 unless `viewport` says otherwise.
 
     A script error, a console error or a broken asset (image, script, stylesheet) fails the test.
     """
     contexts, errors = [], []
 
     def open_(**options):
-        context = browser.new_context(viewport=VIEWPORT, base_url=live_server, locale="en-GB", timezone_id="UTC",
-                                      **options)
+        context = browser.new_context(**{"viewport": VIEWPORT, **options}, base_url=live_server, locale="en-GB",
+                                      timezone_id="UTC")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         tab = context.new_page()

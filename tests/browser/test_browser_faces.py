@@ -134,7 +134,7 @@ def test_x_marks_a_face_not_a_face_and_u_takes_it_back(page, signed_in, face_jpe
     detection = page.get_by_test_id("detection").first
     expect(detection).to_be_focused()
     page.keyboard.press("x")
-    expect(page.get_by_test_id("flash-success")).to_have_text("Marked #1 as not a face.")
+    expect(page.get_by_test_id("flash-success")).to_have_text("Marked emotion7 #1 as not a face.")
     expect(detection.get_by_test_id("feedback-state")).to_have_text("not a face")
     expect(detection.get_by_test_id("label")).to_have_text("not a face")
     expect(page.get_by_test_id("detection-count")).to_have_text("0 detections")

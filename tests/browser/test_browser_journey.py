@@ -59,17 +59,20 @@ def give_feedback(page, predicted: str) -> str:
     """Confirm with Enter, correct with a click, then correct again with a number key; return the final label."""
     detection = page.get_by_test_id("detection").first
     flash = page.get_by_test_id("flash-success")
+    page.wait_for_timeout(800)  # Enter confirms only once the photo has been on screen for a moment
     page.keyboard.press("Enter")
-    expect(flash).to_have_text(f"Confirmed “{predicted}” for #1.")
+    expect(flash).to_have_text(f"Confirmed “{predicted}” for emotion7 #1.")
     expect(detection.get_by_test_id("feedback-state")).to_have_text("confirmed")
 
     clicked, typed = [c for c in EMOTION7 if c != predicted][:2]
     detection.get_by_test_id(f"feedback-{clicked}").click()
-    expect(flash).to_have_text(f"Corrected to “{clicked}” for #1.")
+    expect(flash).to_have_text(f"Corrected to “{clicked}” for emotion7 #1.")
+    expect(detection.get_by_test_id("confirm")).to_have_count(0)  # after a correction no button says "Confirm"
+    expect(detection.get_by_test_id("revert")).to_have_text(f"Change back to the model's “{predicted}”")
 
     page.wait_for_load_state()  # the new page's text shows before its scripts run, and a key pressed then is lost
     page.keyboard.press(str(EMOTION7.index(typed) + 1))
-    expect(flash).to_have_text(f"Corrected to “{typed}” for #1.")
+    expect(flash).to_have_text(f"Corrected to “{typed}” for emotion7 #1.")
     expect(detection.get_by_test_id("feedback-state")).to_have_text("corrected")
     expect(detection.get_by_test_id("label")).to_have_text(typed)
     expect(detection.get_by_test_id("model-said")).to_have_text(f"model said {predicted}")

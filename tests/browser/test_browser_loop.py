@@ -80,15 +80,28 @@ def test_review_queue_by_keyboard(admin_page, screenshot):
     expect(page.get_by_test_id("review-pending")).to_contain_text("3 waiting")
     expect(page.get_by_test_id("review-predicted")).to_have_text("8")  # the lowest confidence, so the smallest margin
     screenshot(page, "review")
-    press(page, "3")
-    expect(page.get_by_test_id("review-label-3")).to_have_attribute("aria-pressed", "true")
-    press(page, "Enter")
+    press(page, "3")  # as on a result page, a label's key saves it at once
     expect(page.get_by_test_id("flash-success")).to_contain_text("corrected to “3”")
     expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
     press(page, "s")
     expect(page.get_by_test_id("review-pending")).to_contain_text("1 skipped")
+    page.get_by_test_id("review-unskip").click()  # a skipped item can be brought back
+    expect(page.get_by_test_id("flash-success")).to_contain_text("1 skipped detection is back in the queue")
+    expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
     press(page, "u")
     expect(page.get_by_test_id("flash-success")).to_contain_text("Undone")
-    expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
-    press(page, "Enter")  # confirms the model's answer
+    expect(page.get_by_test_id("review-pending")).to_contain_text("3 waiting")
+    press(page, "Enter")  # at once: the crop has not been looked at yet
+    expect(page.get_by_test_id("review-wait")).to_be_visible()
+    expect(page.get_by_test_id("review-pending")).to_contain_text("3 waiting")
+    page.wait_for_timeout(800)
+    # A held-down Enter's repeats (from the previous item) confirm nothing.
+    page.evaluate("() => document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', repeat: true}))")
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("review-pending")).to_contain_text("3 waiting")
+    page.keyboard.press("Enter")  # looked at, pressed once: confirms the model's answer
     expect(page.get_by_test_id("flash-success")).to_contain_text("confirmed")
+    expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")
+    press(page, "Backspace")  # a digit's crop that holds no digit, as on a result page
+    expect(page.get_by_test_id("flash-success")).to_contain_text("marked not a digit")
+    expect(page.get_by_test_id("review-pending")).to_contain_text("1 waiting")

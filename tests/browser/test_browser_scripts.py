@@ -36,15 +36,17 @@ def test_drop_a_photo_share_location_and_run_two_recognizers(open_page, face_jpe
     drop_file(page, "#dropzone", face_jpeg, "dropped.jpg", "image/jpeg")
     expect(page.locator("#preview")).to_be_visible()
     expect(page.locator("#drop-text")).to_contain_text("dropped.jpg")
-    page.get_by_test_id("use-location").check()
-    expect(page.locator("#location-status")).to_contain_text("Location added")
+    page.get_by_test_id("location-browser").check()
+    expect(page.locator("#location-status")).to_contain_text("Your location is added")
     page.get_by_test_id("recognizer-digits").check()
     page.get_by_test_id("classify-submit").click()
 
     expect(page.get_by_test_id("not-kept")).to_be_visible()
     expect(page.get_by_test_id("location")).to_have_text("location 51.5074, -0.1278")
+    expect(page.get_by_test_id("map-link")).to_have_attribute("href", "https://www.openstreetmap.org/?mlat=51.50740"
+                                                                      "&mlon=-0.12780#map=15/51.50740/-0.12780")
     expect(page.get_by_test_id("result-emotion7").get_by_test_id("box-1")).to_be_visible()
-    expect(page.get_by_test_id("result-digits").locator("meter")).to_have_count(10)
+    expect(page.get_by_test_id("result-digits").get_by_test_id("detection-count")).to_contain_text("digit")
 
 
 def test_camera_snapshot_becomes_the_upload(open_page):
@@ -101,7 +103,11 @@ def test_keys_move_between_faces_and_label_the_focused_one(page, signed_in, face
     key, label = ("2", "disgust") if predicted == "angry" else ("1", "angry")
     page.keyboard.press(key)
 
-    expect(page.get_by_test_id("flash-success")).to_have_text(f"Corrected to “{label}” for #2.")
-    expect(detections.nth(1)).to_be_focused()  # back at the face just labelled, ready for the next key
+    expect(page.get_by_test_id("flash-success")).to_have_text(f"Corrected to “{label}” for emotion7 #2.")
+    expect(detections.nth(2)).to_be_focused()  # the next face still to label, ready for the next key
     states = [s.strip() for s in detections.get_by_test_id("feedback-state").all_text_contents()]
     assert states == ["unreviewed", "corrected", "unreviewed"]
+    page.wait_for_load_state()
+    page.keyboard.press(key)  # labels #3; the one left is #1, before it on the page
+    expect(page.get_by_test_id("flash-success")).to_contain_text("for emotion7 #3.")
+    expect(detections.nth(0)).to_be_focused()

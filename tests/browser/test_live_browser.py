@@ -49,7 +49,7 @@ def test_boxes_follow_the_faces_the_mood_fills_in_and_the_session_is_saved(open_
     expect(page.get_by_test_id("live-faces-now")).to_have_text("5")
     expect(page.get_by_test_id("live-fps")).to_contain_text("frames/s")
     expect(page.get_by_test_id("mood-chart")).to_have_attribute("data-buckets", re.compile(r"^([3-9]|\d\d+)$"))
-    expect(page.get_by_test_id("mood-summary")).to_contain_text(re.compile(r"Mostly \w+ \(\d+% of \d+ faces"))
+    expect(page.get_by_test_id("mood-summary")).to_contain_text(re.compile(r"In the last \d+ s: mostly \w+ \(\d+% of \d+ faces"))
     expect(page.get_by_test_id("mood-legend").locator("li")).to_have_count(8)  # seven expressions and the faces line
     page.set_viewport_size({"width": 1280, "height": 1280})  # the README shows the video and the chart below it
     screenshot(page, "live")
@@ -62,6 +62,8 @@ def test_boxes_follow_the_faces_the_mood_fills_in_and_the_session_is_saved(open_
     expect(page.get_by_test_id("live-saved")).to_contain_text("snapshots")
     page.get_by_test_id("live-stop").click()
     expect(page.get_by_test_id("live-overlay")).to_have_attribute("data-boxes", "0")
+    expect(page.get_by_test_id("live-fps")).to_have_text("—")  # no frozen figures over a stopped camera
+    expect(page.get_by_test_id("live-faces-now")).to_have_text("—")
 
     page.get_by_test_id("saved-link").click()
     expect(page.get_by_test_id("session-frames")).to_have_text(re.compile(r"^[1-9]\d*$"))

@@ -8,7 +8,7 @@ from PIL import Image
 
 from scripts.live_video import portrait
 
-from ml.faces import Face, FaceDetector, crop, iou
+from ml.faces import MODEL, Face, FaceDetector, crop, iou
 from ml.serving import Classifier, classify
 
 
@@ -76,6 +76,25 @@ def test_finds_every_face_of_a_group_left_to_right_in_photo_pixels(detector, kno
         assert iou(face.box, expected(known_face, x, y, side)) > 0.6
         (rx, ry), (lx, ly) = face.landmarks[:2]
         assert x < rx < lx < x + side and y < ry < y + side  # the eyes, in photo pixels
+
+
+@pytest.mark.parametrize("size", [(2400, 1200), (640, 481), (333, 250)])
+def test_the_search_decodes_yunet_as_opencv_does(detector, size):
+    # OpenCV's own FaceDetectorYN on the same network and input: our decoding and NMS give its faces, to a pixel
+    # (odd sizes exercise the padding to multiples of 32).
+    photo = scene(size, [(int(size[0] * f), int(size[1] * 0.2), int(size[1] * 0.6)) for f in (0.05, 0.55)])
+    rgb = np.asarray(photo)
+    scale = detector.side / max(size)
+    small = cv2.resize(rgb, (round(size[0] * scale), round(size[1] * scale)), interpolation=cv2.INTER_AREA
+                       if scale < 1 else cv2.INTER_LINEAR)
+    opencv = cv2.FaceDetectorYN.create(str(MODEL), "", small.shape[1::-1], detector.score_threshold,
+                                       detector.nms_threshold, 5000)
+    _, rows = opencv.detect(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    theirs = sorted((tuple(round(v / scale) for v in row[:4]), round(float(row[14]), 2)) for row in rows)
+    ours = sorted((face.box, round(face.score, 2)) for face in detector.search(rgb))
+    assert len(ours) == len(theirs) == 2
+    for (box, score), (their_box, their_score) in zip(ours, theirs):
+        assert score == their_score and max(abs(a - b) for a, b in zip(box, their_box)) <= 1
 
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK"])

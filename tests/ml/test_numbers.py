@@ -8,31 +8,12 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from ml import numbers
 from ml.cli import main
 from ml.number_train import GRID, WINDOW, targets, window
-
-
-def render(text: str, size: int, rng: np.random.Generator, lines: int = 1):
-    """A photo of a house number drawn in a font `size` px high, with the box (x, y, w, h) of every digit in
-    reading order; `lines` 2 puts the second half of the digits under the first."""
-    font = ImageFont.load_default(size=size)
-    parts = [text] if lines == 1 else [text[:len(text) // 2], text[len(text) // 2:]]
-    width = max(int(font.getlength(p)) for p in parts) + 2 * size
-    image = Image.new("RGB", (width, round(size * 1.4 * len(parts) + size)),
-                      tuple(int(v) for v in rng.integers(0, 90, 3)))
-    draw = ImageDraw.Draw(image)
-    boxes = []
-    for row, part in enumerate(parts):
-        x, y = size, size // 2 + round(row * size * 1.4)
-        for digit in part:
-            left, top, right, bottom = draw.textbbox((x, y), digit, font=font)
-            draw.text((x, y), digit, font=font, fill=tuple(int(v) for v in rng.integers(170, 256, 3)))
-            boxes.append((left, top, right - left, bottom - top))
-            x += font.getlength(digit) + size * 0.1
-    return image, boxes
+from number_support import render
 
 
 @pytest.fixture(scope="module")

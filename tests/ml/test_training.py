@@ -62,6 +62,16 @@ def test_a_model_on_another_models_features_holds_out_what_that_model_held_out(t
             list(part) for part in split_validation(dataset.labels, 0.1, 1234)]
 
 
+def test_ensemble_members_share_a_validation_split_but_not_their_seed(folders):
+    dataset = load(folders, get("emotion4"), "train")
+    member = TrainConfig(arch="cnn_tiny", seed=7, split_seed=1234)
+    assert member.validation_seed == 1234 and TrainConfig(seed=7).validation_seed == 7
+    assert [list(p) for p in carve_validation(dataset, member)] == [
+        list(p) for p in carve_validation(dataset, TrainConfig(arch="cnn_tiny"))]
+    assert [list(p) for p in carve_validation(dataset, TrainConfig(arch="cnn_tiny", seed=7))] != [
+        list(p) for p in carve_validation(dataset, member)]
+
+
 def test_a_picture_that_occurs_twice_is_not_held_out_by_content():
     # One copy may be the one the source model trained on.
     assert held_out_rows(np.array(["a", "b", "b", "c"]), {"a", "b"}).tolist() == [True, False, False, False]
