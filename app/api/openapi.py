@@ -121,7 +121,7 @@ SCHEMAS = {
     },
     "PredictionList": {"type": "object", "additionalProperties": False, "required": ["items", "next"],
                        "properties": {"items": {"type": "array", "items": _ref("Prediction")},
-                                      "next": {"type": ["string", "null"], "format": "uri"}}},
+                                      "next": {"type": ["string", "null"], "format": "uri-reference"}}},
     "FeedbackRequest": {
         "type": "object", "required": ["recognizer"],
         "description": "A label for one detection (the model's confirms, another corrects); not_a_face: true for a "

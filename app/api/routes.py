@@ -98,8 +98,9 @@ def list_predictions():
     per_page = _whole("per_page", current_app.config["API_PER_PAGE"], predictions.MAX_PER_PAGE)
     page = history.predictions(g.user, _filters(), _whole("page", 1, MAX_PAGE), per_page)
     kept = {k: v for k, v in request.args.items() if k in ("recognizer", "status", "since", "until") and v}
-    following = url_for("api.list_predictions", page=page.next_num, per_page=page.per_page, **kept,
-                        _external=True) if page.has_next else None
+    # BASE_URL or a path, as for the document's servers: the Host header is the client's to forge.
+    following = current_app.config["BASE_URL"] + url_for(
+        "api.list_predictions", page=page.next_num, per_page=page.per_page, **kept) if page.has_next else None
     return {"items": [schemas.prediction(p) for p in page.items], "next": following}
 
 

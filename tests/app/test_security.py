@@ -263,6 +263,18 @@ def test_a_forged_host_is_not_echoed_into_the_openapi_servers(app_settings, requ
         {"url": "https://visionloop.example.org/api/v1"}]
 
 
+def test_a_forged_host_is_not_echoed_into_the_next_page_link(client, token_for, upload, plain_png):
+    headers = token_for()
+    for _ in range(2):
+        upload(plain_png, ["digits"], api=headers)
+    forged = {**headers, "Host": "evil.example"}
+    link = client.get("/api/v1/predictions?per_page=1", headers=forged).get_json()["next"]
+    assert link.startswith("/api/v1/predictions?") and "evil" not in link
+    client.application.config["BASE_URL"] = "https://visionloop.example.org"
+    link = client.get("/api/v1/predictions?per_page=1", headers=forged).get_json()["next"]
+    assert link.startswith("https://visionloop.example.org/api/v1/predictions?")
+
+
 # Cross-site requests: a valid CSRF token is not enough when the browser says the request came from elsewhere.
 
 @pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Origin": "null"},
