@@ -4,8 +4,14 @@ from __future__ import annotations
 import base64
 import io
 import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
+import boto3
 import matplotlib.cbook
 import numpy as np
 import pytest
@@ -14,6 +20,7 @@ from PIL import Image
 from app.extensions import db
 from app.models import Detection, FeedbackEvent, Prediction
 from app.services import accounts
+from net_support import free_port
 from number_support import render
 
 PASSWORD = "correct horse"
@@ -147,3 +154,41 @@ def counts(app):
             return tuple(db.session.query(model).count() for model in (Prediction, Detection, FeedbackEvent))
 
     return count
+
+
+# S3 on moto's standalone server (real HTTP), shared by the storage and base-data tests.
+
+@pytest.fixture(scope="session")
+def moto_url():
+    """A moto S3 server in a subprocess, for the whole session."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("moto server did not start")
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def bucket(moto_url, aws_env):
+    """A fresh bucket on the moto server."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=moto_url).create_bucket(Bucket=name)
+    return name

@@ -2,6 +2,7 @@
 import json
 import shutil
 
+import boto3
 import numpy as np
 import pytest
 
@@ -91,3 +92,18 @@ def test_the_embedded_broker_lives_beside_the_database(tmp_path):
     two = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/two/vl.sqlite", "REDIS_URL": None})
     assert one.config["CELERY"]["broker_url"] == f"sqla+sqlite:///{tmp_path}/one/vl.celery-broker.sqlite"
     assert one.config["CELERY"]["broker_url"] != two.config["CELERY"]["broker_url"]
+
+
+def test_import_reads_an_s3_source(app, runner, base_folder, bucket, moto_url):  # noqa: F811
+    source = boto3.client("s3", endpoint_url=moto_url)
+    files = sorted(p for p in base_folder.rglob("*") if p.is_file())
+    for path in files:
+        source.put_object(Bucket=bucket, Key=f"datasets/svhn/{path.relative_to(base_folder).as_posix()}",
+                          Body=path.read_bytes())
+    app.config["S3_ENDPOINT_URL"] = moto_url
+    result = runner.invoke(args=["data", "import", "digits", f"s3://{bucket}/datasets/svhn"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        manifest = base_data.stored_manifest("digits")
+        assert len(manifest["files"]) == len(files) == 120
+        assert app.extensions["storage"].get("base/digits/train/3/0.png") == (base_folder / "train/3/0.png").read_bytes()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -14,14 +13,9 @@ import pytest
 from celery import Celery
 
 from app.config import ROOT
+from net_support import free_port
 
 LIMIT_S = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -74,7 +68,7 @@ def test_procfile_worker_stops_within_10_s_of_sigterm_with_a_task_running(env, t
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_make_run_serves_on_port_and_stops_within_10_s(env, tmp_path, sig):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}",
                                 f"WORKER_APP=tests.app.nap_worker:celery_app"],
                                cwd=ROOT, env=env, start_new_session=True,

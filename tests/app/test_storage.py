@@ -1,10 +1,4 @@
 """The storage interface on both backends: a local folder and S3 on moto's standalone server (real HTTP)."""
-import socket
-import subprocess
-import sys
-import time
-import uuid
-
 import boto3
 import pytest
 
@@ -13,48 +7,7 @@ from app.models import Prediction
 from app.storage import NotFound, StorageError, from_config
 from app.storage.local import LocalStorage
 from app.storage.s3 import S3Storage
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_url():
-    """A moto S3 server in a subprocess, for the whole session."""
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("moto server did not start")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
-
-
-@pytest.fixture
-def aws_env(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def bucket(moto_url, aws_env):
-    """A fresh bucket on the moto server."""
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=moto_url).create_bucket(Bucket=name)
-    return name
+from net_support import free_port
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -113,7 +66,7 @@ def test_s3_prefix_keeps_keys_apart(bucket, moto_url):
 
 
 def test_s3_unreachable_is_a_storage_error(aws_env):
-    store = S3Storage("bucket", "", f"http://127.0.0.1:{_free_port()}")
+    store = S3Storage("bucket", "", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StorageError):
         store.put("x.png", b"x")
 
@@ -153,7 +106,7 @@ def test_the_app_keeps_photos_and_class_folders_on_s3(on_s3, login, upload, plai
 def test_upload_with_storage_down_keeps_nothing(app, login, upload, plain_png, token_for, aws_env):
     login()
     upload(plain_png, ["digits"])  # the model is loaded while storage still works
-    app.extensions["storage"] = S3Storage("missing", "", f"http://127.0.0.1:{_free_port()}")
+    app.extensions["storage"] = S3Storage("missing", "", f"http://127.0.0.1:{free_port()}")
     page = upload(plain_png, ["digits"])
     assert page.status_code == 200 and "Storage is unavailable" in page.get_data(as_text=True)
     api = upload(plain_png, ["digits"], api=token_for())
