@@ -24,9 +24,10 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     else:
         app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
-    if not app.config.get("REDIS_URL") and app.config["CELERY"] == celery_settings(None):
-        app.config["CELERY"] = celery_settings(None, *embedded_broker_folder(app.config["SQLALCHEMY_DATABASE_URI"],
-                                                                             app.instance_path))
+    if app.config["CELERY"] == Config.CELERY:  # not set by the caller: follow the REDIS_URL finally in force
+        redis_url = app.config.get("REDIS_URL")
+        app.config["CELERY"] = celery_settings(redis_url) if redis_url else celery_settings(
+            None, *embedded_broker_folder(app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path))
 
     db.init_app(app)
     login_manager.init_app(app)
