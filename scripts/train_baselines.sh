@@ -21,8 +21,8 @@ $PY -m ml train emotion4 "$DATA/fer2013" "$DATA/rafdb" --arch from:instance/camp
 $PY -m ml train digits "$DATA/svhn/labels.csv" --arch cnn_deep --epochs 30 --schedule cosine --warmup 1 \
     --augment strong --weight-decay 0.01 --out instance/campaign/digits_b
 # The number reader's digit detector (faces from RAF-DB as photos without digits).
-$PY -m ml train numbers "$DATA/svhn" --epochs 20 --batch-size 32 --lr 2e-3 --warmup 1 --negatives "$DATA/rafdb/train" \
-    --out instance/campaign/digit_detector
+$PY -m ml train numbers "$DATA/svhn" --epochs 30 --batch-size 32 --lr 2e-3 --warmup 1 --negatives "$DATA/rafdb/train" \
+    --out instance/campaign/digit_detector_30
 
 install() {  # run dir, recognizer, dataset
   $PY -m ml evaluate "$1" "$3" --split test --save
@@ -31,4 +31,4 @@ install() {  # run dir, recognizer, dataset
 install instance/campaign/emotion7_a emotion7 "$DATA/fer2013"
 install instance/campaign/emotion4_b emotion4 "$DATA/fer2013"
 install instance/campaign/digits_b digits "$DATA/svhn/labels.csv"
-rm -rf ml/artifacts/digit_detector && cp -r instance/campaign/digit_detector ml/artifacts/digit_detector
+rm -rf ml/artifacts/digit_detector && cp -r instance/campaign/digit_detector_30 ml/artifacts/digit_detector
