@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,13 +23,14 @@ def commands(host: str, port: int, worker_app: str) -> list[list[str]]:
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM each process, then SIGKILL the process groups of those still running after STOP_WAIT_S."""
+    """SIGTERM each process, then SIGKILL the process groups of those still running STOP_WAIT_S later."""
     for process in processes:
         if process.poll() is None:
             process.terminate()
+    deadline = time.monotonic() + STOP_WAIT_S  # one wait for all: one after the other could take twice as long
     for process in processes:
         try:
-            process.wait(STOP_WAIT_S)
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)  # the group: the worker's pool and beat processes too
             process.wait()

@@ -18,8 +18,8 @@ $PY -m ml train emotion7 "$DATA/fer2013" "$DATA/rafdb" --arch cnn_deep --epochs 
 $PY -m ml train emotion4 "$DATA/fer2013" "$DATA/rafdb" --arch from:instance/campaign/emotion7_a --epochs 15 \
     --optimizer adam --lr 3e-4 --schedule cosine --warmup 1 --weight-decay 0.01 --augment strong --batch-size 64 \
     --out instance/campaign/emotion4_b
-$PY -m ml train digits "$DATA/svhn/labels.csv" --arch cnn_deep --epochs 30 --schedule cosine --warmup 1 \
-    --augment strong --weight-decay 0.01 --out instance/campaign/digits_b
+$PY -m ml train digits "$DATA/svhn/labels.csv" --arch cnn_deep --epochs 50 --schedule cosine --warmup 1 \
+    --augment strong --weight-decay 0.01 --out instance/campaign/digits_c
 # The number reader's digit detector (faces from RAF-DB as photos without digits).
 $PY -m ml train numbers "$DATA/svhn" --epochs 30 --batch-size 32 --lr 2e-3 --warmup 1 --negatives "$DATA/rafdb/train" \
     --out instance/campaign/digit_detector_30
@@ -30,5 +30,5 @@ install() {  # run dir, recognizer, dataset
 }
 install instance/campaign/emotion7_a emotion7 "$DATA/fer2013"
 install instance/campaign/emotion4_b emotion4 "$DATA/fer2013"
-install instance/campaign/digits_b digits "$DATA/svhn/labels.csv"
+install instance/campaign/digits_c digits "$DATA/svhn/labels.csv"
 rm -rf ml/artifacts/digit_detector && cp -r instance/campaign/digit_detector_30 ml/artifacts/digit_detector

@@ -37,7 +37,13 @@ def env(tmp_path):
 def _nap_running(env: dict, tmp_path: Path) -> None:
     """Queue a two-minute task and wait until the worker has started it."""
     marker = tmp_path / "napping"
-    Celery(broker=env["NAP_BROKER_URL"]).send_task("nap", args=[120, str(marker)])
+    # Held in a name and closed: a throwaway app's connection can be collected mid-send (kombu's channels keep
+    # only a weak reference to it).
+    client = Celery(broker=env["NAP_BROKER_URL"])
+    try:
+        client.send_task("nap", args=[120, str(marker)])
+    finally:
+        client.close()
     _wait(marker.exists, 90, "the worker to start the task")
 
 
