@@ -300,6 +300,7 @@ def save_detector(model, out: Path, training: dict, dataset: dict, val_f1: float
                          f"{numbers.CANVAS}x{numbers.CANVAS} canvas of its mean colour",
         "output": f"stride {numbers.STRIDE} grid x 5: centre logit, log width, log height, x and y offset",
         "export": artifact.EXPORT, "parameters": int(model.count_params()),
-        "score_threshold": numbers.SCORE_THRESHOLD, "libraries": artifact.library_versions(),
+        "score_threshold": numbers.SCORE_THRESHOLD,
+        "number_threshold": numbers.NUMBER_THRESHOLD, "libraries": artifact.library_versions(),
         "training": training, "dataset": dataset, "metrics": {"validation_digit_f1": val_f1}, "command": command,
     })

@@ -24,8 +24,15 @@ STRIDE = 4
 LONG_SIDE = 320
 SHORT_SIDE = 128
 CROP_MAX_SIDE = 40  # px: an image this small is one digit's crop already (SVHN's crops are 32×32)
-SCORE_THRESHOLD = 0.4  # least centre score of a digit; chosen with scripts/bench_numbers.py (README)
+SCORE_THRESHOLD = 0.35  # least centre score of a digit; both thresholds chosen with scripts/bench_numbers.py
+NUMBER_THRESHOLD = 0.45  # a photo holds a number only when one of its digits scores this much
 NMS_IOU = 0.4
+# Digits of one number have heights within HEIGHT_RATIO of each other and stand side by side at most GAP_HEIGHTS
+# heights apart, or on lines stacked at most LINE_GAP_HEIGHTS apart; other digits in the photo (a street sign, a
+# phone number, a second copy of the number) are not part of it.
+HEIGHT_RATIO = 1.5
+GAP_HEIGHTS = 2.0
+LINE_GAP_HEIGHTS = 1.0
 Box = tuple[int, int, int, int]
 
 
@@ -106,6 +113,36 @@ def suppress(found: list[tuple[tuple[float, ...], float]]) -> list[tuple[tuple[f
     return kept
 
 
+def same_number(a: Box, b: Box) -> bool:
+    """Whether two digits' boxes can belong to one number: similar heights, and side by side on a line or on
+    lines stacked close together."""
+    (x1, y1, w1, h1), (x2, y2, w2, h2) = a, b
+    if max(h1, h2) > HEIGHT_RATIO * max(1, min(h1, h2)):
+        return False
+    height = (h1 + h2) / 2
+    beside = min(y1 + h1, y2 + h2) - max(y1, y2) >= 0.5 * min(h1, h2)
+    if beside:
+        return max(x1, x2) - min(x1 + w1, x2 + w2) <= GAP_HEIGHTS * height
+    overlap = min(x1 + w1, x2 + w2) - max(x1, x2)
+    return overlap > -0.5 * height and max(y1, y2) - min(y1 + h1, y2 + h2) <= LINE_GAP_HEIGHTS * height
+
+
+def number_digits(found: list[tuple[Box, float]], least: float = NUMBER_THRESHOLD) -> list[int]:
+    """Indices of the digits that spell the photo's number: the best-scored digit and every digit linked to it
+    by `same_number`, step by step; none when that best digit scores below `least`."""
+    if not found or max(score for _, score in found) < least:
+        return []
+    best = max(range(len(found)), key=lambda i: found[i][1])
+    number, frontier = {best}, [best]
+    while frontier:
+        i = frontier.pop()
+        for j in range(len(found)):
+            if j not in number and same_number(found[i][0], found[j][0]):
+                number.add(j)
+                frontier.append(j)
+    return sorted(number)
+
+
 def reading_order(boxes: list[Box]) -> list[int]:
     """Indices of `boxes` in reading order: lines top to bottom (boxes overlapping by half the smaller height
     share a line), each left to right."""
@@ -126,7 +163,8 @@ def reading_order(boxes: list[Box]) -> list[int]:
 class NumberReader:
     """The digit detector (LiteRT) and the digit classifier together: `read(photo)` gives its Reading."""
 
-    def __init__(self, detector_dir: str | Path, classifier, threshold: float | None = None, threads: int | None = 1):
+    def __init__(self, detector_dir: str | Path, classifier, threshold: float | None = None,
+                 number_threshold: float | None = None, threads: int | None = 1):
         from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 - heavy, load on demand
 
         from ml import artifact  # noqa: PLC0415
@@ -136,6 +174,8 @@ class NumberReader:
         self.classifier = classifier
         self.threshold = threshold if threshold is not None else float(
             self.metadata.get("score_threshold", SCORE_THRESHOLD))
+        self.number_threshold = number_threshold if number_threshold is not None else float(
+            self.metadata.get("number_threshold", NUMBER_THRESHOLD))
         self._interpreter = Interpreter(model_path=str(self.path / artifact.LITE_FILE), num_threads=threads)
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
@@ -159,10 +199,11 @@ class NumberReader:
         return boxes
 
     def read(self, image: Image.Image) -> Reading:
-        """The number in a photo; a small image is one digit's crop and is read whole."""
+        """The number in a photo (its digits of `number_digits`); a small image is one digit's crop, read whole."""
         if max(image.size) <= CROP_MAX_SIDE:
             return Reading(self.classify(image, [((0, 0, image.width, image.height), None)], whole=True))
         found = self.find(image)
+        found = [found[i] for i in number_digits(found, self.number_threshold)]
         order = reading_order([box for box, _ in found])
         return Reading(self.classify(image, [found[i] for i in order]))
 
