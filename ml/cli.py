@@ -42,11 +42,20 @@ def _train_detector(args) -> int:
         raise ValueError("the digit detector trains on one box list (SVHN format 1: labels.csv beside photos/)")
     data = Path(args.data[0])
     config = DetectorConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                            warmup_epochs=args.warmup, seed=args.seed)
+                            warmup_epochs=args.warmup, seed=args.seed, background_share=args.backgrounds,
+                            init=args.init)
     out = train_detector(data / "labels.csv" if data.is_dir() else data,
                          args.out or Path("instance/runs/digit_detector"), config, args.negatives,
                          "python -m ml " + shlex.join(args.argv))
     print(f"artifact written to {out}")
+    return 0
+
+
+def _ensemble(args) -> int:
+    from ml.ensemble import make_ensemble  # noqa: PLC0415
+
+    out = make_ensemble(args.members, args.data, args.out, args.split, "python -m ml " + shlex.join(args.argv))
+    print(f"ensemble of {len(args.members)} written to {out}")
     return 0
 
 
@@ -244,6 +253,8 @@ def parser() -> argparse.ArgumentParser:
                    help="strong: larger shifts, scale and rotation, brightness, random erasing (long schedules)")
     t.add_argument("--init", help="artifact directory to fine-tune from")
     t.add_argument("--negatives", help="numbers: a folder of photos without digits (e.g. faces) for 10%% of windows")
+    t.add_argument("--backgrounds", type=float, default=0.0,
+                   help="numbers: the share of windows cut from the training photos' surroundings, away from digits")
     t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
     t.set_defaults(func=_train)
 
@@ -274,6 +285,14 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("data", help="the dataset the model was trained on")
     k.add_argument("--split", default="train", help="the split training used (default: train)")
     k.set_defaults(func=_calibrate)
+
+    n = sub.add_parser("ensemble", help="average trained models of one recognizer into one artifact, calibrated on "
+                                        "the validation split they share")
+    n.add_argument("data", nargs="+", help="the datasets the members were trained on")
+    n.add_argument("--members", nargs="+", required=True, help="artifact directories (two or more)")
+    n.add_argument("--split", default="train", help="the split training used (default: train)")
+    n.add_argument("--out", required=True, help="artifact directory to write")
+    n.set_defaults(func=_ensemble)
 
     x = sub.add_parser("export", help="rewrite a model's LiteRT file from its Keras model (after an export change)")
     x.add_argument("model", help="recognizer name (its shipped model) or artifact directory")

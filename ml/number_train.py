@@ -3,7 +3,8 @@
 Each training example is a WINDOW×WINDOW cut of a photo scaled as serving scales it (ml.numbers.detector_scale),
 times a random factor, with its digits' centres, sizes and offsets as targets on the stride-4 grid. Windows are
 made in numpy from a generator seeded by (seed, epoch, index), so a resumed run sees the same data; a share of
-windows come from photos without digits (faces, say) so that such photos read as no number.
+windows come from photos without digits (faces, say) and a share from the street around the numbers (windows of
+the training photos that hold no digit), so that such photos and such surroundings read as no number.
 """
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ class DetectorConfig:
     weight_decay: float = 1e-4
     val_fraction: float = 0.05
     negative_share: float = 0.1
+    background_share: float = 0.0
     seed: int = 1234
+    init: str | None = None  # a detector artifact to start from
 
 
 def build_model(shape=(None, None, 3)):
@@ -101,29 +104,56 @@ def targets(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
+def scaled(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator, most: float = 1.3):
+    """The photo's pixels scaled as serving scales it times a random factor (0.45 to `most`), and its boxes."""
+    scale = numbers.detector_scale(*photo.size) * math.exp(rng.uniform(math.log(0.45), math.log(most)))
+    size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
+    return np.asarray(photo.resize(size, Image.BILINEAR), np.uint8), boxes * scale
+
+
+def cut(pixels: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """The WINDOW×WINDOW part of the pixels from (x0, y0), outside them the pixels' mean colour (as ml.numbers.place
+    fills the canvas)."""
+    out = np.empty((WINDOW, WINDOW, 3), np.uint8)
+    out[:] = pixels.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    height, width = pixels.shape[:2]
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(width, x0 + WINDOW), min(height, y0 + WINDOW)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
+    return out
+
+
 def window(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A WINDOW×WINDOW RGB cut of the photo scaled as serving scales it times a random factor, placed so the number
     lies in it (shifted at random), photometrically jittered; and its digits' boxes in the window's pixels."""
-    scale = numbers.detector_scale(*photo.size) * math.exp(rng.uniform(math.log(0.45), math.log(1.3)))
-    size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
-    pixels = np.asarray(photo.resize(size, Image.BILINEAR), np.uint8)
-    boxes = boxes * scale
+    pixels, boxes = scaled(photo, boxes, rng)
     if len(boxes):
         left, top = boxes[:, 0].min(), boxes[:, 1].min()
         right, bottom = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
         cx, cy = (left + right) / 2, (top + bottom) / 2
     else:
-        cx, cy = size[0] / 2, size[1] / 2
+        cx, cy = pixels.shape[1] / 2, pixels.shape[0] / 2
     x0 = round(cx - WINDOW / 2 + rng.uniform(-0.35, 0.35) * WINDOW)
     y0 = round(cy - WINDOW / 2 + rng.uniform(-0.35, 0.35) * WINDOW)
-    out = np.empty((WINDOW, WINDOW, 3), np.uint8)
-    out[:] = pixels.reshape(-1, 3).mean(axis=0).astype(np.uint8)  # as ml.numbers.place fills the canvas
-    sx0, sy0 = max(0, x0), max(0, y0)
-    sx1, sy1 = min(size[0], x0 + WINDOW), min(size[1], y0 + WINDOW)
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = pixels[sy0:sy1, sx0:sx1]
     shifted = boxes - np.array([x0, y0, 0, 0]) if len(boxes) else boxes.reshape(0, 4)
-    return jitter(out, rng), shifted
+    return jitter(cut(pixels, x0, y0), rng), shifted
+
+
+def background(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator, tries: int = 10) -> np.ndarray | None:
+    """A jittered window of the photo's surroundings that touches none of its digits (nor a margin of a fifth of
+    their size) and is mostly photo, or None when the photo has no such room."""
+    pixels, boxes = scaled(photo, boxes, rng, most=3.0)
+    height, width = pixels.shape[:2]
+    margin = boxes[:, 2:].mean() / 5 if len(boxes) else 0.0
+    for _ in range(tries):
+        x0 = int(rng.integers(-WINDOW // 4, max(1, width - WINDOW // 2)))
+        y0 = int(rng.integers(-WINDOW // 4, max(1, height - WINDOW // 2)))
+        shown = max(0, min(width, x0 + WINDOW) - max(0, x0)) * max(0, min(height, y0 + WINDOW) - max(0, y0))
+        clear = all(x + w + margin <= x0 or x - margin >= x0 + WINDOW or y + h + margin <= y0
+                    or y - margin >= y0 + WINDOW for x, y, w, h in boxes)
+        if clear and shown >= 0.4 * WINDOW * WINDOW:
+            return jitter(cut(pixels, x0, y0), rng)
+    return None
 
 
 def jitter(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -169,7 +199,8 @@ def load_negatives(folder: str | Path | None, limit: int = 4000, seed: int = 0) 
 class Windows:
     """Batches of (windows, targets) for one epoch, made from (seed, epoch, batch index) alone."""
 
-    def __init__(self, photos, negatives, batch_size: int, seed: int, negative_share: float):
+    def __init__(self, photos, negatives, batch_size: int, seed: int, negative_share: float,
+                 background_share: float = 0.0):
         import keras  # noqa: PLC0415
 
         outer = self
@@ -182,7 +213,7 @@ class Windows:
                 return outer.batch(index)
 
         self.photos, self.negatives, self.batch_size = photos, negatives, batch_size
-        self.seed, self.negative_share, self.epoch = seed, negative_share, 0
+        self.seed, self.negative_share, self.background_share, self.epoch = seed, negative_share, background_share, 0
         self.dataset = Batches()
 
     def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -192,11 +223,15 @@ class Windows:
         rows = order[index * self.batch_size:(index + 1) * self.batch_size]
         images, goals = [], []
         for row in rows:
-            if self.negatives and rng.random() < self.negative_share:
-                photo, boxes = self.negatives[rng.integers(len(self.negatives))], np.zeros((0, 4))
+            photo, boxes = self.photos[row]
+            draw = rng.random()
+            street = background(photo, boxes, rng) if draw >= 1 - self.background_share else None
+            if street is not None:
+                pixels, placed = street, np.zeros((0, 4))
+            elif self.negatives and draw < self.negative_share:
+                pixels, placed = window(self.negatives[rng.integers(len(self.negatives))], np.zeros((0, 4)), rng)
             else:
-                photo, boxes = self.photos[row]
-            pixels, placed = window(photo, boxes, rng)
+                pixels, placed = window(photo, boxes, rng)
             images.append(pixels)
             goals.append(targets(placed))
         return np.stack(images).astype(np.float32), np.stack(goals)
@@ -237,6 +272,7 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
     the same arguments to resume."""
     import keras  # noqa: PLC0415
 
+    from ml import artifact  # noqa: PLC0415
     from ml.train import TrainConfig, best_so_far, learning_rate_at, progress_callback  # noqa: PLC0415
 
     out = Path(out_dir)
@@ -247,8 +283,11 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
     negative_images = load_negatives(negatives, seed=config.seed)
     print(f"digit detector: {len(train)} training photos, {len(val)} validation photos, "
           f"{len(negative_images)} negatives", file=sys.stderr)
-    data = Windows(train, negative_images, config.batch_size, config.seed, config.negative_share)
+    data = Windows(train, negative_images, config.batch_size, config.seed, config.negative_share,
+                   config.background_share)
     model = build_model()
+    if config.init:
+        model.set_weights(keras.models.load_model(Path(config.init) / artifact.KERAS_FILE, compile=False).get_weights())
     model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
                   loss=detector_loss)
     schedule = TrainConfig(epochs=config.epochs, learning_rate=config.learning_rate,
@@ -285,14 +324,22 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
     return out
 
 
-def save_detector(model, out: Path, training: dict, dataset: dict, val_f1: float | None, command: str) -> None:
-    """Write the detector artifact: model.keras, the LiteRT file at the serving canvas size, metadata.json."""
+def export_detector(model, out: Path) -> None:
+    """The detector's LiteRT files, one per canvas size serving uses (LiteRT needs fixed sizes here)."""
     from ml import artifact  # noqa: PLC0415
 
-    fixed = build_model((numbers.CANVAS, numbers.CANVAS, 3))
-    fixed.set_weights(model.get_weights())
+    for canvas, name in ((numbers.CANVAS, artifact.LITE_FILE), (numbers.FINE_CANVAS, numbers.FINE_LITE_FILE)):
+        fixed = build_model((canvas, canvas, 3))
+        fixed.set_weights(model.get_weights())
+        artifact.export_lite(fixed, out / name)
+
+
+def save_detector(model, out: Path, training: dict, dataset: dict, val_f1: float | None, command: str) -> None:
+    """Write the detector artifact: model.keras, the LiteRT files at the serving canvas sizes, metadata.json."""
+    from ml import artifact  # noqa: PLC0415
+
     artifact.save_weights_only_model(model, out / artifact.KERAS_FILE)
-    artifact.export_lite(fixed, out / artifact.LITE_FILE)
+    export_detector(model, out)
     artifact.write_metadata(out, {
         "recognizer": "digit_detector", "classes": ["digit"],
         "input": {"size": numbers.CANVAS, "mode": "RGB", "channels": 3, "dtype": "float32 values 0..255"},

@@ -2,12 +2,12 @@
 reads each one, and the digits spell the number (left to right, the top line first).
 
 The detector is CenterNet-like: on a grid of stride 4 it predicts how likely a digit's centre lies in each cell,
-the digit's size and the centre's offset within the cell. It sees the photo on a fixed canvas (`place`), so one
-LiteRT call of one shape serves every photo. Serving imports no TensorFlow.
+the digit's size and the centre's offset within the cell. It sees the photo on a fixed canvas (`place`), and a
+large photo a second time, twice as large or more, on a canvas of twice the side, so that the small digits of a
+large photo are seen at the sizes it was trained on. Serving imports no TensorFlow.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,11 @@ STRIDE = 4
 LONG_SIDE = 320
 SHORT_SIDE = 128
 CROP_MAX_SIDE = 40  # px: an image this small is one digit's crop already (SVHN's crops are 32×32)
+# The second look: the photo with its long side FINE_CANVAS (never past its own pixels) on a FINE_CANVAS canvas,
+# taken when it shows the digits at least FINE_GAIN times as large as the first look.
+FINE_CANVAS = 640
+FINE_GAIN = 1.5
+FINE_LITE_FILE = "model_fine.tflite"  # the detector's LiteRT file at the FINE_CANVAS input size
 SCORE_THRESHOLD = 0.35  # least centre score of a digit; both thresholds chosen with scripts/bench_numbers.py
 NUMBER_THRESHOLD = 0.45  # a photo holds a number only when one of its digits scores this much
 NMS_IOU = 0.4
@@ -71,15 +76,21 @@ def detector_scale(width: int, height: int) -> float:
     return min(LONG_SIDE / max(width, height), max(1.0, SHORT_SIDE / min(width, height)))
 
 
-def place(image: Image.Image, scale: float) -> np.ndarray:
-    """The photo resized by `scale` on the detector's CANVAS×CANVAS canvas, top left, the rest its mean colour."""
+def fine_scale(width: int, height: int) -> float | None:
+    """The factor a photo is resized by for the detector's second look, or None when it needs none."""
+    scale = min(1.0, FINE_CANVAS / max(width, height))
+    return scale if scale >= FINE_GAIN * detector_scale(width, height) else None
+
+
+def place(image: Image.Image, scale: float, canvas: int = CANVAS) -> np.ndarray:
+    """The photo resized by `scale` on a canvas×canvas canvas, top left, the rest its mean colour."""
     rgb = to_mode(image, "RGB")
-    size = (max(1, min(CANVAS, round(rgb.width * scale))), max(1, min(CANVAS, round(rgb.height * scale))))
+    size = (max(1, min(canvas, round(rgb.width * scale))), max(1, min(canvas, round(rgb.height * scale))))
     resized = np.asarray(rgb.resize(size, Image.BILINEAR), np.uint8)
-    canvas = np.empty((CANVAS, CANVAS, 3), np.uint8)
-    canvas[:] = resized.reshape(-1, 3).mean(axis=0).astype(np.uint8)
-    canvas[:size[1], :size[0]] = resized
-    return canvas
+    out = np.empty((canvas, canvas, 3), np.uint8)
+    out[:] = resized.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    out[:size[1], :size[0]] = resized
+    return out
 
 
 def decode(output: np.ndarray, threshold: float = SCORE_THRESHOLD) -> list[tuple[tuple[float, ...], float]]:
@@ -164,10 +175,9 @@ class NumberReader:
     """The digit detector (LiteRT) and the digit classifier together: `read(photo)` gives its Reading."""
 
     def __init__(self, detector_dir: str | Path, classifier, threshold: float | None = None,
-                 number_threshold: float | None = None, threads: int | None = 1):
-        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 - heavy, load on demand
-
+                 number_threshold: float | None = None, threads: int | None = 1, second_look: bool = True):
         from ml import artifact  # noqa: PLC0415
+        from ml.lite import LiteModel  # noqa: PLC0415
 
         self.path = Path(detector_dir)
         self.metadata = artifact.read_metadata(self.path)
@@ -176,24 +186,23 @@ class NumberReader:
             self.metadata.get("score_threshold", SCORE_THRESHOLD))
         self.number_threshold = number_threshold if number_threshold is not None else float(
             self.metadata.get("number_threshold", NUMBER_THRESHOLD))
-        self._interpreter = Interpreter(model_path=str(self.path / artifact.LITE_FILE), num_threads=threads)
-        self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
-        self._lock = threading.Lock()
+        self._model = LiteModel(self.path / artifact.LITE_FILE, threads)
+        fine = self.path / FINE_LITE_FILE
+        self._fine = LiteModel(fine, threads) if second_look and fine.is_file() else None
 
     def find(self, image: Image.Image) -> list[tuple[Box, float]]:
-        """Every digit's box in the photo's pixels with its detector score, best first."""
+        """Every digit's box in the photo's pixels with its detector score, best first, from both looks."""
         scale = detector_scale(image.width, image.height)
-        canvas = place(image, scale)
-        with self._lock:
-            self._interpreter.set_tensor(self._input, canvas[None].astype(np.float32))
-            self._interpreter.invoke()
-            output = self._interpreter.get_tensor(self._output)[0]
+        looks = [(self._model.run(place(image, scale)[None])[0], scale)]
+        fine = fine_scale(image.width, image.height) if self._fine else None
+        if fine:
+            looks.append((self._fine.run(place(image, fine, FINE_CANVAS)[None])[0], fine))
+        found = [(tuple(v / scale for v in box), score)
+                 for output, scale in looks for box, score in decode(output, self.threshold)]
         boxes = []
-        for (x, y, w, h), score in decode(output, self.threshold):
-            left, top = max(0, round(x / scale)), max(0, round(y / scale))
-            right, bottom = min(image.width, round((x + w) / scale)), min(image.height, round((y + h) / scale))
+        for (x, y, w, h), score in suppress(found):
+            left, top = max(0, round(x)), max(0, round(y))
+            right, bottom = min(image.width, round(x + w)), min(image.height, round(y + h))
             if right > left and bottom > top:
                 boxes.append(((left, top, right - left, bottom - top), score))
         return boxes

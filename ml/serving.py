@@ -1,13 +1,13 @@
 """Lean inference: a LiteRT model plus the shared preprocessing, with no TensorFlow import."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ml import artifact, calibration
+from ml.lite import LiteModel
 from ml.preprocess import prepare
 from ml.recognizers import Recognizer, get
 
@@ -27,37 +27,18 @@ class Classifier:
     """A loaded artifact that turns prepared images into class probabilities."""
 
     def __init__(self, artifact_dir: str | Path, threads: int | None = 1):
-        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 - heavy, load on demand
-
         self.path = Path(artifact_dir)
         self.metadata = artifact.read_metadata(self.path)
         self.recognizer: Recognizer = get(self.metadata["recognizer"])
         self.classes: list[str] = list(self.metadata["classes"])
         self.temperature = float((self.metadata.get("calibration") or {}).get("temperature", 1.0))
-        lite = self.path / artifact.LITE_FILE
-        if not lite.is_file():
-            raise artifact.ArtifactError(f"{lite}: missing")
-        try:
-            self._interpreter = Interpreter(model_path=str(lite), num_threads=threads)
-        except (ValueError, RuntimeError) as exc:
-            raise artifact.ArtifactError(f"{lite}: cannot be loaded ({exc})") from None
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
-        self._batch = 0
-        self._lock = threading.Lock()  # an interpreter is not safe to share between threads
+        self._model = LiteModel(self.path / artifact.LITE_FILE, threads)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities for an N×H×W×C uint8 batch, in one inference call."""
         if len(batch) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
-        with self._lock:
-            if len(batch) != self._batch:
-                self._interpreter.resize_tensor_input(self._input, [len(batch), *batch.shape[1:]])
-                self._interpreter.allocate_tensors()
-                self._batch = len(batch)
-            self._interpreter.set_tensor(self._input, batch.astype(np.float32))
-            self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output).copy()
+        return self._model.run(batch)
 
     def predict(self, batch: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """Probabilities to act on: for flip-safe recognizers (faces), the mean over each image and its

@@ -45,6 +45,36 @@ def test_small_photos_are_enlarged_to_the_short_side_and_large_ones_shrunk_to_th
     assert numbers.detector_scale(640, 480) == 0.5 and numbers.detector_scale(2000, 100) == 0.16
 
 
+def test_only_a_large_photo_gets_a_second_look_at_most_at_its_own_pixels():
+    assert numbers.fine_scale(135, 55) is None and numbers.fine_scale(400, 300) is None  # 1.25x: not worth it
+    assert numbers.fine_scale(640, 480) == 1.0 and numbers.detector_scale(640, 480) == 0.5
+    assert numbers.fine_scale(4000, 3000) == 0.16
+
+
+def test_the_number_is_the_digits_that_belong_together():
+    number = [((100, 50, 20, 30), 0.9), ((124, 50, 20, 30), 0.6), ((100, 85, 20, 30), 0.5)]  # two lines
+    others = [((300, 50, 20, 30), 0.7),  # far to the right
+              ((146, 58, 8, 12), 0.8)]  # beside it, but a third of the height
+    assert numbers.number_digits(number + others) == [0, 1, 2]
+    assert numbers.number_digits([((10, 10, 20, 30), 0.44)]) == []  # no digit sure enough: no number
+    assert numbers.number_digits([((10, 10, 20, 30), 0.44), ((34, 10, 20, 30), 0.46)]) == [0, 1]
+    assert numbers.number_digits([]) == []
+
+
+def test_a_window_of_the_surroundings_needs_room_away_from_the_digits():
+    from ml.number_train import WINDOW, background  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    photo, boxes = render("48", 30, rng)
+    tight = photo.crop((25, 10, photo.width - 25, photo.height - 10))
+    shifted = np.array(boxes, float) - [25, 10, 0, 0]
+    assert all(background(tight, shifted, np.random.default_rng(seed)) is None for seed in range(5))
+    wide = Image.new("RGB", (photo.width * 6, photo.height * 3), (40, 40, 40))
+    wide.paste(photo, (0, 0))
+    window = background(wide, np.array(boxes, float), np.random.default_rng(1))
+    assert window is not None and window.shape == (WINDOW, WINDOW, 3)
+
+
 def test_the_canvas_holds_the_scaled_photo_top_left_on_its_mean_colour():
     photo = Image.new("RGB", (100, 50), (10, 20, 30))
     canvas = numbers.place(photo, 2.0)
@@ -102,7 +132,7 @@ def test_training_writes_a_detector_artifact_and_evaluate_numbers_scores_it(dete
     meta = json.loads((detector / "metadata.json").read_text())
     assert meta["recognizer"] == "digit_detector" and meta["command"].startswith("python -m ml train numbers")
     assert meta["dataset"]["train_photos"] + meta["dataset"]["val_photos"] == 40
-    assert {p.name for p in detector.iterdir()} == {"model.keras", "model.tflite", "metadata.json"}
+    assert {p.name for p in detector.iterdir()} == {"model.keras", "model.tflite", "model_fine.tflite", "metadata.json"}
     faces = tmp_path / "faces" / "happy"
     faces.mkdir(parents=True)
     Image.new("L", (48, 48), 128).save(faces / "0.png")
@@ -125,3 +155,18 @@ def test_a_digit_crop_reads_as_one_digit(detector):
     crop = image.resize((32, 32))
     reading = reader.read(crop)
     assert len(reading.digits) == 1 and reading.digits[0].box == (0, 0, 32, 32) and reading.digits[0].score is None
+
+
+def test_the_second_look_reads_a_small_number_in_a_large_photo():
+    from ml.recognizers import SHIPPED_DIR, get  # noqa: PLC0415
+    from ml.serving import Classifier  # noqa: PLC0415
+
+    rng = np.random.default_rng(5)
+    number, _ = render("47", 40, rng)
+    photo = Image.new("RGB", (1280, 960), (30, 40, 50))
+    photo.paste(number, (700, 500))
+    classifier = Classifier(get("digits").shipped_dir)
+    reader = numbers.NumberReader(SHIPPED_DIR / "digit_detector", classifier)
+    assert reader.read(photo).number == "47"
+    one_look = numbers.NumberReader(SHIPPED_DIR / "digit_detector", classifier, second_look=False)
+    assert one_look.read(photo).number != "47"
