@@ -8,7 +8,7 @@ from app import imaging, storage
 from app.classify import bp
 from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm, NumberForm
 from app.errors.handlers import error_message, respond
-from app.services import added_faces, classification, feedback, numbers, predictions
+from app.services import added_boxes, classification, feedback, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -89,7 +89,7 @@ def result(prediction_id: int):
                            width=prediction.width, height=prediction.height, location=prediction.location,
                            total_ms=sum(r.duration_ms for r in prediction.results),
                            feedback_form=FeedbackForm(), delete_form=DeleteForm(), face_form=AddFaceForm(),
-                           number_form=NumberForm(), min_side=added_faces.min_side)
+                           number_form=NumberForm(), min_side=added_boxes.min_side)
 
 
 def _stored(key: str | None) -> Response:
@@ -120,8 +120,8 @@ def add_face(prediction_id: int):
         flash("Draw a box on the photo first: its x, y, width and height are whole pixels of the photo.", "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
     try:
-        detection = added_faces.add(prediction, form.recognizer.data, form.box())
-    except (added_faces.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
+        detection = added_boxes.add(prediction, form.recognizer.data, form.box())
+    except (added_boxes.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
         flash(str(exc), "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
     reads = f" The number reads {detection.result.number}." if detection.thing == "digit" else ""

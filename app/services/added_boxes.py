@@ -27,7 +27,7 @@ Box = tuple[int, int, int, int]
 
 
 class BoxError(ValueError):
-    """A face that cannot be added; the message is safe to show and `status` is the HTTP status to answer with."""
+    """A box (face or digit) that cannot be added; the message is safe to show and `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 422):
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""Fixing the face detector's mistakes on the result page: draw a face it missed, mark a box as not a face, undo."""
+"""Fixing the detectors' mistakes on the result page: draw a face or digit they missed, mark a box as not a face, undo."""
 import csv
 import io
 import zipfile
