@@ -8,6 +8,7 @@ from app import imaging, storage
 from app.classify import bp
 from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm, NumberForm
 from app.errors.handlers import error_message, respond
+from app.models import Detection
 from app.services import added_boxes, classification, feedback, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
@@ -92,6 +93,11 @@ def result(prediction_id: int):
                            number_form=NumberForm(), min_side=added_boxes.min_side)
 
 
+def _which(detection: Detection) -> str:
+    # Numbers restart in each recognizer's section, so the name says which #1 this was.
+    return f"{detection.result.recognizer} #{detection.number}"
+
+
 def _stored(key: str | None) -> Response:
     return storage.send(key)
 
@@ -147,8 +153,7 @@ def give_feedback(detection_id: int):
         return redirect(back)
     if outcome.images_pending:
         queue(place_images, detection.id)
-    # Numbers restart in each recognizer's section, so the name says which #1 this was.
-    which = f"{detection.result.recognizer} #{detection.number}"
+    which = _which(detection)
     if detection.not_a_face:
         flash(f"Marked {which} as not a {detection.thing}.", "success")
     else:
@@ -198,7 +203,7 @@ def undo_feedback(detection_id: int):
         else:
             if not placed:
                 queue(place_images, detection.id)
-            flash(f"Undone: #{detection.number} is back to {detection.state}.", "success")
+            flash(f"Undone: {_which(detection)} is back to {detection.state}.", "success")
     return redirect(url_for("classify.result", prediction_id=detection.result.prediction_id,
                             _anchor=f"det-{detection.id}"))
 

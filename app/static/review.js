@@ -4,7 +4,8 @@
 // be confirmed without being looked at.
 (function () {
   "use strict";
-  var QUICK_MS = 700;  // the server's QUICK_MS: faster confirmations are counted as not looked at
+  // The server's QUICK_MS, set on the body by base.html: faster confirmations are counted as not looked at.
+  var QUICK_MS = Number(document.body.dataset.quickMs);
   var form = document.getElementById("review-form");
   var undo = document.getElementById("undo-form");
   var skip = document.getElementById("skip-form");

@@ -145,7 +145,7 @@ def test_not_a_face_can_be_undone_and_the_images_go_back(kept, app, stored):
     kept.post("/detections/2/feedback", data={"label": NOT_A_FACE})
     response = kept.post("/detections/2/undo")
     assert response.location.endswith("/predictions/1#det-2")
-    assert _flash(kept, response).startswith("Undone: #2 is back to unreviewed “")
+    assert _flash(kept, response).startswith("Undone: emotion7 #2 is back to unreviewed “")
     source, status, label, crop, original = _row(app, 2)
     assert (status, crop, original) == (Status.UNREVIEWED, "inbox/emotion7/2.png", None)
     with app.app_context():

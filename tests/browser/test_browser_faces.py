@@ -143,7 +143,7 @@ def test_x_marks_a_face_not_a_face_and_u_takes_it_back(page, signed_in, face_jpe
     page.wait_for_load_state()
     page.keyboard.press("Enter")  # nothing to confirm on a box that is no face: no error, nothing sent
     page.keyboard.press("u")
-    expect(page.get_by_test_id("flash-success")).to_contain_text("Undone: #1 is back to unreviewed")
+    expect(page.get_by_test_id("flash-success")).to_contain_text("Undone: emotion7 #1 is back to unreviewed")
     expect(page.get_by_test_id("detection-count")).to_have_text("1 detection")
     expect(detection.get_by_test_id("not-a-face")).to_be_visible()
 
