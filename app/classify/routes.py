@@ -123,16 +123,14 @@ def add_face(prediction_id: int):
     prediction = _owned_prediction(prediction_id)
     form = AddFaceForm()
     if not form.validate_on_submit():
-        flash("Draw a box on the photo first: its x, y, width and height are whole pixels of the photo.", "error")
+        flash(form.INVALID, "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
     try:
         detection = added_boxes.add(prediction, form.recognizer.data, form.box())
     except (added_boxes.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
         flash(str(exc), "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
-    reads = f" The number reads {detection.result.number}." if detection.thing == "digit" else ""
-    flash(f"Added {detection.thing} #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.{reads}",
-          "success")
+    flash(added_boxes.summary(detection), "success")
     return redirect(url_for("classify.result", prediction_id=prediction.id, _anchor=f"det-{detection.id}"))
 
 

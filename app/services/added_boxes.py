@@ -86,6 +86,12 @@ def add(prediction: Prediction, recognizer: str, box: Box) -> Detection:
     return detection
 
 
+def summary(detection: Detection) -> str:
+    """What a drawn box was read as, for the page's message (a digit: with the number it is now part of)."""
+    reads = f" The number reads {detection.result.number}." if detection.thing == "digit" else ""
+    return f"Added {detection.thing} #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.{reads}"
+
+
 def _photo(prediction: Prediction, thing: str):
     if not prediction.photo_key:
         raise BoxError(NO_PHOTO.format(thing=thing), 404)
