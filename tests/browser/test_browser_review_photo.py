@@ -89,6 +89,21 @@ def test_p_shows_the_photo_and_a_missed_face_is_drawn_with_the_mouse(page, queue
     expect(page.get_by_test_id("review-show-photo")).to_be_focused()
 
 
+def test_a_box_placed_with_the_keyboard_alone(page, queue, app, face_jpeg):
+    queue(page)
+    page.keyboard.press("p")
+    expect(page.get_by_test_id("add-face")).to_be_focused()
+    page.keyboard.press("Enter")  # the focused button's own Enter, not the queue's "confirm the model's answer"
+    expect(page.get_by_test_id("draft")).to_be_visible()
+    for key in ("ArrowRight", "Shift+ArrowDown", "Enter"):
+        page.keyboard.press(key)
+    expect_added(page)
+    width, height = Image.open(io.BytesIO(face_jpeg)).size
+    side, step = min(width, height) // 4, max(width, height) // 100
+    assert drawn(app)[0] == ((width - side) // 2 + step, (height - side) // 2, side, side + step)
+    expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")  # the item was not labelled
+
+
 def test_a_reviewer_draws_a_face_with_a_finger_on_a_phone(open_page, queue, app, face_jpeg):
     page = open_page(has_touch=True, is_mobile=True, viewport=PHONE)
     queue(page)
