@@ -81,8 +81,7 @@ def test_p_shows_the_photo_and_a_missed_face_is_drawn_with_the_mouse(page, queue
     assert abs(x - 0.04 * width) <= 2 and abs(y - 0.3 * height) <= 2
     assert abs(w - 0.26 * width) <= 3 and abs(h - 0.32 * height) <= 3
     expect(page.get_by_test_id("review-pending")).to_contain_text("2 waiting")  # the drawn face is in the queue too
-    page.set_viewport_size({"width": 1280, "height": 1100})
-    screenshot(page, "review-photo")
+    screenshot(page, "review-photo", page.get_by_test_id("review"))
     page.wait_for_load_state()
     page.keyboard.press("p")  # hides the photo again
     expect(page.get_by_test_id("photo")).to_be_hidden()
