@@ -241,8 +241,9 @@ def test_a_reviewer_draws_a_missed_face_on_the_items_photo(kept, client, login, 
     _reviewer(client, login, app)
     page = client.get("/review?recognizer=emotion7").get_data(as_text=True)
     shown = _item(page)
-    assert 'data-test="review-photo" >' in page  # closed until asked for: the crop is what is labelled
-    assert f'href="/review/{shown}/photo"' in page and 'class="box current"' in page and "<kbd>P</kbd>" in page
+    assert 'data-test="review-photo"' in page and 'data-test="review-photo" open' not in page  # closed until asked for
+    assert f'<image data-href="/review/{shown}/photo"' in page  # and fetched by review.js only when opened
+    assert 'class="box current"' in page and "<kbd>P</kbd>" in page
     assert f'action="/review/{shown}/boxes?queue=emotion7"' in page
     assert f'data-quick-ms="{QUICK_MS}"' in page  # the wait review.js reads, from the server's constant
     with app.app_context():
@@ -254,7 +255,8 @@ def test_a_reviewer_draws_a_missed_face_on_the_items_photo(kept, client, login, 
     response = client.post(f"/review/{shown}/boxes?queue=emotion7", data={"recognizer": "emotion7", **BOX})
     assert response.status_code == 302 and response.location == "/review?recognizer=emotion7&photo=1#review-photo"
     assert _flash(client, response).startswith("Added face #4: “")
-    assert 'data-test="review-photo" open>' in client.get(response.location).get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'data-test="review-photo" open>' in page and '<image href="/review/' in page  # open, with the new box
     assert _row(app, 4)[:2] == ("user", Status.UNREVIEWED) and _is_the_face_crop(app, app_settings, 4)
     with app.app_context():
         detection = db.session.get(Detection, 4)
