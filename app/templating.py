@@ -3,14 +3,14 @@ from datetime import datetime
 
 from flask import Flask
 
-from app.models import NOT_A_FACE
+from app.models import NOT_A_FACE, QUICK_MS
 from app.models.base import as_utc
 from ml.recognizers import RECOGNIZERS
 
 
 def init_app(app: Flask) -> None:
     """Register what every template may use."""
-    app.jinja_env.globals.update(RECOGNIZERS=RECOGNIZERS, NOT_A_FACE=NOT_A_FACE)
+    app.jinja_env.globals.update(RECOGNIZERS=RECOGNIZERS, NOT_A_FACE=NOT_A_FACE, QUICK_MS=QUICK_MS)
 
     @app.template_filter("utc")
     def utc(value: datetime) -> str:

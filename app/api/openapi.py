@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.api import loop_openapi
 from app.guards import MAX_PAGE
 from app.models import Status
-from app.services.added_faces import MIN_SIDE
+from app.services.added_boxes import MIN_SIDE
 from app.services.predictions import MAX_PER_PAGE
 from ml.recognizers import RECOGNIZERS
 

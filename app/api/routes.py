@@ -9,7 +9,7 @@ from app.api import bp, openapi, schemas
 from app.api.auth import basic_user, token_required
 from app.guards import MAX_PAGE
 from app.models import NOT_A_FACE, Status
-from app.services import accounts, added_faces, classification, feedback, history, numbers, predictions
+from app.services import accounts, added_boxes, classification, feedback, history, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 from ml.recognizers import RECOGNIZERS
@@ -202,8 +202,8 @@ def add_detection(prediction_id: int):
         abort(400, 'Send a JSON object {"recognizer": ..., "box": [x, y, width, height]} with the box in whole '
                    'pixels of the photo.')
     try:
-        detection = added_faces.add(_owned(prediction_id), recognizer, tuple(box))
-    except added_faces.BoxError as exc:
+        detection = added_boxes.add(_owned(prediction_id), recognizer, tuple(box))
+    except added_boxes.BoxError as exc:
         abort(exc.status, str(exc))
     except (classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
         abort(503, str(exc))

@@ -62,6 +62,8 @@ class NumberForm(FlaskForm):
 class AddFaceForm(FlaskForm):
     """A face or digit box drawn on the photo, in the photo's pixels (faces.js fills the fields), for one recognizer."""
 
+    INVALID = "Draw a box on the photo first: its x, y, width and height are whole pixels of the photo."
+
     recognizer = HiddenField(validators=[DataRequired(), Length(max=32)])
     x = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     y = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

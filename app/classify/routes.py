@@ -8,7 +8,8 @@ from app import imaging, storage
 from app.classify import bp
 from app.classify.forms import AddFaceForm, ClassifyForm, DeleteForm, FeedbackForm, NumberForm
 from app.errors.handlers import error_message, respond
-from app.services import added_faces, classification, feedback, numbers, predictions
+from app.models import Detection
+from app.services import added_boxes, classification, feedback, numbers, predictions
 from app.tasks import queue
 from app.tasks.storage import place_images
 
@@ -89,7 +90,12 @@ def result(prediction_id: int):
                            width=prediction.width, height=prediction.height, location=prediction.location,
                            total_ms=sum(r.duration_ms for r in prediction.results),
                            feedback_form=FeedbackForm(), delete_form=DeleteForm(), face_form=AddFaceForm(),
-                           number_form=NumberForm(), min_side=added_faces.min_side)
+                           number_form=NumberForm(), min_side=added_boxes.min_side)
+
+
+def _which(detection: Detection) -> str:
+    # Numbers restart in each recognizer's section, so the name says which #1 this was.
+    return f"{detection.result.recognizer} #{detection.number}"
 
 
 def _stored(key: str | None) -> Response:
@@ -117,16 +123,14 @@ def add_face(prediction_id: int):
     prediction = _owned_prediction(prediction_id)
     form = AddFaceForm()
     if not form.validate_on_submit():
-        flash("Draw a box on the photo first: its x, y, width and height are whole pixels of the photo.", "error")
+        flash(form.INVALID, "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
     try:
-        detection = added_faces.add(prediction, form.recognizer.data, form.box())
-    except (added_faces.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
+        detection = added_boxes.add(prediction, form.recognizer.data, form.box())
+    except (added_boxes.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
         flash(str(exc), "error")
         return redirect(url_for("classify.result", prediction_id=prediction.id))
-    reads = f" The number reads {detection.result.number}." if detection.thing == "digit" else ""
-    flash(f"Added {detection.thing} #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.{reads}",
-          "success")
+    flash(added_boxes.summary(detection), "success")
     return redirect(url_for("classify.result", prediction_id=prediction.id, _anchor=f"det-{detection.id}"))
 
 
@@ -147,8 +151,7 @@ def give_feedback(detection_id: int):
         return redirect(back)
     if outcome.images_pending:
         queue(place_images, detection.id)
-    # Numbers restart in each recognizer's section, so the name says which #1 this was.
-    which = f"{detection.result.recognizer} #{detection.number}"
+    which = _which(detection)
     if detection.not_a_face:
         flash(f"Marked {which} as not a {detection.thing}.", "success")
     else:
@@ -198,7 +201,7 @@ def undo_feedback(detection_id: int):
         else:
             if not placed:
                 queue(place_images, detection.id)
-            flash(f"Undone: #{detection.number} is back to {detection.state}.", "success")
+            flash(f"Undone: {_which(detection)} is back to {detection.state}.", "success")
     return redirect(url_for("classify.result", prediction_id=detection.result.prediction_id,
                             _anchor=f"det-{detection.id}"))
 

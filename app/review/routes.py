@@ -3,11 +3,12 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, login_required
 
 from app import storage
+from app.classify.forms import AddFaceForm
 from app.extensions import db
 from app.models import Detection, User
 from app.review import bp
 from app.review.forms import GrantForm, LabelForm, QueueForm
-from app.services import feedback, review, reviewers
+from app.services import added_boxes, classification, feedback, predictions, review, reviewers
 from app.tasks import queue
 from app.tasks.storage import place_images
 from ml.recognizers import RECOGNIZERS
@@ -24,14 +25,16 @@ def _recognizer(value: str | None) -> str | None:
     return value if value in RECOGNIZERS else None
 
 
-def _back(recognizer: str | None):
-    return redirect(url_for("review.index", recognizer=recognizer) if recognizer else url_for("review.index"))
+def _back(recognizer: str | None, photo: bool = False):
+    # url_for leaves out the arguments that are None.
+    return redirect(url_for("review.index", recognizer=recognizer, photo=1 if photo else None,
+                            _anchor="review-photo" if photo else None))
 
 
 @bp.route("/review")
 @login_required
 def index():
-    """The next detection to label, with the queue's size; `recognizer` narrows the queue."""
+    """The next detection to label, with the queue's size; `recognizer` narrows the queue, `photo` opens the photo."""
     _require_reviewer()
     recognizer = _recognizer(request.args.get("recognizer"))
     skipped = set(session.get(SKIPPED, []))
@@ -40,7 +43,9 @@ def index():
     return render_template("review/index.html", item=item, recognizer=recognizer,
                            margin=review.margin(item) if item else None,
                            pending=review.pending(recognizer, skipped), skipped=len(skipped),
-                           can_undo=bool(session.get(UNDO)), label_form=LabelForm(), queue_form=QueueForm())
+                           can_undo=bool(session.get(UNDO)), label_form=LabelForm(), queue_form=QueueForm(),
+                           show_photo=bool(request.args.get("photo")), face_form=AddFaceForm(),
+                           min_side=added_boxes.min_side)
 
 
 def _detection(detection_id: int) -> Detection:
@@ -131,6 +136,32 @@ def undo():
 def crop(detection_id: int):
     """The crop the model saw, for reviewers."""
     return storage.send(_detection(detection_id).crop_key, max_age=600)
+
+
+@bp.route("/review/<int:detection_id>/photo")
+@login_required
+def photo(detection_id: int):
+    """The whole photo the detection was found on, for reviewers: where a face or digit the detector missed is drawn."""
+    return storage.send(_detection(detection_id).result.prediction.photo_key, max_age=600)
+
+
+@bp.post("/review/<int:detection_id>/boxes")
+@login_required
+def add_box(detection_id: int):
+    """Classify a face or digit a reviewer drew on the item's photo and keep it, as the result page does."""
+    prediction = _detection(detection_id).result.prediction
+    recognizer = _recognizer(request.args.get("queue"))
+    form = AddFaceForm()
+    if not form.validate_on_submit():
+        flash(form.INVALID, "error")
+        return _back(recognizer, photo=True)
+    try:
+        detection = added_boxes.add(prediction, form.recognizer.data, form.box())
+    except (added_boxes.BoxError, classification.ModelUnavailable, predictions.StorageUnavailable) as exc:
+        flash(str(exc), "error")
+        return _back(recognizer, photo=True)
+    flash(added_boxes.summary(detection), "success")
+    return _back(recognizer, photo=True)
 
 
 def _require_admin() -> None:

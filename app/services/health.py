@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import QUICK_MS, USER, Detection, FeedbackEvent, ModelVersion, Prediction, Result, Status
 from app.models.base import as_utc, utcnow
 from app.services import numbers, registry
-from app.services.added_faces import FACE_RECOGNIZERS
+from app.services.added_boxes import FACE_RECOGNIZERS
 from ml.recognizers import get
 
 BINS = 10

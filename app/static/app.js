@@ -155,7 +155,7 @@
   // label (a digit: the whole number); x marks the box not a face, Delete or Backspace a digit's box not a digit, and
   // u undoes that (their buttons carry the keys). As in the review queue, Enter waits until the photo has been on
   // screen for a moment and a held-down key never repeats.
-  var QUICK_MS = 700;  // the server's QUICK_MS
+  var QUICK_MS = Number(document.body.dataset.quickMs);  // the server's QUICK_MS, set on the body by base.html
   function initShortcuts(items) {
     var shown = performance.now();
     // Every label form (a detection's, a digit's, the whole number's) says how long the page had been on screen.

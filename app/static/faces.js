@@ -40,6 +40,8 @@
       Object.keys(rounded).forEach(function (k) { form.querySelector('[data-box="' + k + '"]').value = rounded[k]; });
       hint.textContent = ok ? "Box " + rounded.w + "×" + rounded.h + " px: Save, or drag again. Arrows move it, Shift+arrows size it."
                             : "Draw a box at least " + min + " px wide and high.";
+      // The hint never shrinks while a box is drawn: a page scrolled to its end would move under the finger.
+      hint.style.minHeight = hint.offsetHeight + "px";
     }
 
     function enter() {
@@ -58,6 +60,7 @@
       save.hidden = cancel.hidden = true;
       show();
       hint.textContent = idle;
+      hint.style.minHeight = "";
     }
 
     start.addEventListener("click", function () {

@@ -15,6 +15,13 @@
     return COLORS[label] || SPARE[Math.max(0, classes.indexOf(label)) % SPARE.length];
   }
 
+  // The top-left corner of a face's width × height label: above its box (below when the box touches the top), and
+  // inside the frame, so a face at an edge keeps its whole label.
+  function labelSpot(box, width, height, frameWidth, frameHeight) {
+    var top = box[1] > height ? box[1] - height : box[1] + box[3];
+    return { x: Math.max(0, Math.min(box[0], frameWidth - width)), y: Math.max(0, Math.min(top, frameHeight - height)) };
+  }
+
   function clock(seconds) {
     var m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
     return m + ":" + (s < 10 ? "0" : "") + s;
@@ -278,11 +285,11 @@
         ctx.strokeStyle = color;
         ctx.strokeRect(x, y, w, h);
         var tw = ctx.measureText(text).width + unit * 1.2, th = unit * 3.8;
-        var ty = y > th ? y : y + h + th;
+        var spot = labelSpot(face.box, tw, th, overlay.width, overlay.height);
         ctx.fillStyle = color;
-        ctx.fillRect(x, ty - th, tw, th);
+        ctx.fillRect(spot.x, spot.y, tw, th);
         ctx.fillStyle = "#fff";
-        ctx.fillText(text, x + unit * 0.6, ty - unit * 0.4);
+        ctx.fillText(text, spot.x + unit * 0.6, spot.y + th - unit * 0.4);
       });
       overlay.dataset.boxes = String(result.faces.length);
       stats.faces.textContent = String(result.faces.length);

@@ -58,6 +58,8 @@ ROUTES = [
     ("POST", "/api/v1/predictions/1/detections", API_OWNER),
     ("GET", "/review", REVIEWER),
     ("GET", "/review/1/crop", REVIEWER),
+    ("GET", "/review/1/photo", REVIEWER),  # the owner sees it on the result page; the queue is the reviewers'
+    ("POST", "/review/1/boxes", REVIEWER),
     ("POST", "/review/1/skip", REVIEWER),
     ("POST", "/review/1/label", REVIEWER),
     ("POST", "/review/undo", REVIEWER),

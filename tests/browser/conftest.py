@@ -126,11 +126,12 @@ def screenshot_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def screenshot(screenshot_dir):
-    """screenshot(page, name): save the viewport as <name>.png, palette-quantized so it stays small for the README."""
+    """screenshot(page, name, part=None): save the viewport (or the element `part` locates, whole) as <name>.png,
+    palette-quantized so it stays small for the README."""
 
-    def save(tab, name: str) -> Path:
+    def save(tab, name: str, part=None) -> Path:
         tab.evaluate("window.scrollTo(0, 0)")  # pages opened at a #det-… anchor scroll; the README shows tops
-        raw = tab.screenshot(animations="disabled", caret="hide")
+        raw = (part or tab).screenshot(animations="disabled", caret="hide")
         # 256 colours keep UI screenshots sharp at a fraction of the size of a full-colour PNG.
         image = Image.open(io.BytesIO(raw)).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
         path = screenshot_dir / f"{name}.png"

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import NOT_A_FACE, USER, Detection, Prediction, Result, Status
 from app.models.base import utcnow
 from app.services import accounts
+from drawing_support import mouse_drag, photo_point, touch_drag
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +31,6 @@ def classify(page, photo: bytes) -> None:
     page.wait_for_load_state()
 
 
-def photo_point(page, fx: float, fy: float) -> tuple[float, float]:
-    """The screen position of a point given as fractions of the displayed photo."""
-    box = page.get_by_test_id("photo").locator("svg").bounding_box()
-    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-
-
 def drawn_box(app) -> tuple[int, int, int, int]:
     """The box of the face drawn by hand, as stored."""
     with app.app_context():
@@ -46,7 +41,7 @@ def expect_added(page, number: int) -> None:
     """The new face is on the photo and in the list, with an expression label."""
     expect(page.get_by_test_id("flash-success")).to_contain_text(f"Added face #{number}:")
     detection = page.get_by_test_id("detection").nth(number - 1)
-    expect(detection.get_by_test_id("drawn")).to_have_text("drawn by you")
+    expect(detection.get_by_test_id("drawn")).to_have_text("drawn by hand")
     expect(detection.get_by_test_id("label")).to_have_text(re.compile("^(" + "|".join(EMOTION7) + ")$"))
     expect(detection.get_by_test_id("feedback-state")).to_have_text("unreviewed")
     expect(page.get_by_test_id(f"box-{number}")).to_have_class("box drawn")
@@ -58,11 +53,7 @@ def test_draw_a_missed_face_with_the_mouse(page, signed_in, face_jpeg, app, scre
     classify(page, face_jpeg)
     expect(page.get_by_test_id("detection")).to_have_count(1)
     width, height = Image.open(io.BytesIO(face_jpeg)).size
-    start, end = photo_point(page, 0.04, 0.3), photo_point(page, 0.3, 0.62)
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(*end, steps=8)
-    page.mouse.up()
+    mouse_drag(page, photo_point(page, 0.04, 0.3), photo_point(page, 0.3, 0.62))
     expect(page.get_by_test_id("draft")).to_be_visible()
     expect(page.get_by_test_id("save-face")).to_be_focused()
     page.keyboard.press("Enter")
@@ -91,21 +82,6 @@ def test_keyboard_users_place_a_box_with_the_add_a_face_button(page, signed_in, 
     width, height = Image.open(io.BytesIO(face_jpeg)).size
     side, step = min(width, height) // 4, max(width, height) // 100
     assert drawn_box(app) == ((width - side) // 2 + 2 * step, (height - side) // 2, side, side + step)
-
-
-def touch_drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    """A finger dragged across the screen at a finger's pace, as chromium receives it from a touchscreen; it rests
-    at the end, as a finger does, or chromium would take a fling and swallow the next tap to stop it."""
-    cdp = page.context.new_cdp_session(page)
-    steps, clock = 10, page.evaluate("Date.now() / 1000")
-    points = [(start[0] + (end[0] - start[0]) * i / steps, start[1] + (end[1] - start[1]) * i / steps)
-              for i in range(steps + 1)] + [end] * 5
-    for i, (x, y) in enumerate(points):
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart" if i == 0 else "touchMove",
-                                              "touchPoints": [{"x": x, "y": y}], "timestamp": clock + i * 0.05})
-    cdp.send("Input.dispatchTouchEvent",
-             {"type": "touchEnd", "touchPoints": [], "timestamp": clock + len(points) * 0.05})
-    cdp.detach()
 
 
 def test_a_finger_draws_a_face_on_a_phone(open_page, signed_in, face_jpeg, app):
@@ -143,7 +119,7 @@ def test_x_marks_a_face_not_a_face_and_u_takes_it_back(page, signed_in, face_jpe
     page.wait_for_load_state()
     page.keyboard.press("Enter")  # nothing to confirm on a box that is no face: no error, nothing sent
     page.keyboard.press("u")
-    expect(page.get_by_test_id("flash-success")).to_contain_text("Undone: #1 is back to unreviewed")
+    expect(page.get_by_test_id("flash-success")).to_contain_text("Undone: emotion7 #1 is back to unreviewed")
     expect(page.get_by_test_id("detection-count")).to_have_text("1 detection")
     expect(detection.get_by_test_id("not-a-face")).to_be_visible()
 

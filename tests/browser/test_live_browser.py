@@ -1,6 +1,7 @@
 """Live mode in chromium, whose fake camera plays a generated video of five faces: boxes, mood, review, save."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -82,3 +83,40 @@ def test_visitors_see_boxes_but_keep_nothing(open_page):
     expect(page.get_by_test_id("live-face").first).to_be_visible()
     expect(page.get_by_test_id("review-face")).to_have_count(0)
     expect(page.get_by_test_id("live-anonymous")).to_be_visible()
+
+
+def overlay_pixels_left_of(page, right: int) -> int:
+    """How many pixels of the overlay left of column `right` are drawn on."""
+    return page.evaluate("""right => {
+        const canvas = document.querySelector('#live-overlay');
+        const data = canvas.getContext('2d').getImageData(0, 0, right, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]) n++;
+        return n; }""", right)
+
+
+def test_a_label_at_the_right_edge_stays_inside_the_video(open_page):
+    page = open_page(permissions=["camera"])
+    edge = {}
+
+    def one_face_at_the_right_edge(socket):
+        """The real server's answers, with its faces swapped for one small box touching the frame's right edge."""
+        server = socket.connect_to_server()
+
+        def relay(message):
+            reply = json.loads(message)
+            if reply.get("type") == "result":
+                edge["x"] = reply["width"] - 40
+                reply["faces"] = [{"box": [edge["x"], reply["height"] // 2, 40, 40], "label": "surprise",
+                                   "confidence": 0.97}]
+            socket.send(json.dumps(reply))
+
+        server.on_message(relay)
+
+    page.route_web_socket(re.compile(r"/live/ws"), one_face_at_the_right_edge)
+    page.goto("/live/")
+    page.get_by_test_id("live-start").click()
+    expect(page.get_by_test_id("live-overlay")).to_have_attribute("data-boxes", "1")
+    # The label ("1 surprise 97%") is wider than the box: kept inside the frame, it reaches left of the box and its
+    # stroke; drawn from the box's left edge, it would be cut off at the frame's edge and nothing would lie there.
+    assert overlay_pixels_left_of(page, edge["x"] - 8) > 0

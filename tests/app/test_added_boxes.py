@@ -1,4 +1,4 @@
-"""Fixing the face detector's mistakes on the result page: draw a face it missed, mark a box as not a face, undo."""
+"""Fixing the detectors' mistakes on the result page: draw a face or digit they missed, mark a box as not a face, undo."""
 import csv
 import io
 import zipfile
@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from app.extensions import db
-from app.models import NOT_A_FACE, Detection, FeedbackEvent, Status
+from app.models import NOT_A_FACE, QUICK_MS, Detection, FeedbackEvent, Status
 from app.models.base import utcnow
 from app.services import accounts, feedback, history, retraining, review, reviewers, training
 from app.storage import StorageError
@@ -39,6 +39,18 @@ def _flash(client, response) -> str:
     return page.rsplit('data-test="flash-', 1)[1].split(">", 1)[1].split("<", 1)[0]
 
 
+def _is_the_face_crop(app, app_settings, detection_id: int) -> bool:
+    """Whether the stored crop is the one face crop of ml.faces, then the shared preprocessing: what serving does for a
+    detector's box."""
+    with app.app_context():
+        d = db.session.get(Detection, detection_id)
+        crop_key, photo_key, box = d.crop_key, d.result.prediction.photo_key, d.box
+    root = app_settings["STORAGE_DIR"]
+    photo = Image.open(f"{root}/{photo_key}").convert("RGB")
+    expected = prepare(faces.crop(photo, faces.Face(box)), get("emotion7"))
+    return np.array_equal(np.asarray(Image.open(f"{root}/{crop_key}"))[..., None], expected)
+
+
 def test_a_drawn_face_is_cropped_classified_and_kept_like_any_other(kept, app, stored, app_settings):
     response = kept.post("/predictions/1/faces", data={"recognizer": "emotion7", **BOX})
     assert response.status_code == 302 and response.location.endswith("/predictions/1#det-4")
@@ -48,15 +60,11 @@ def test_a_drawn_face_is_cropped_classified_and_kept_like_any_other(kept, app, s
         assert d.status == Status.UNREVIEWED
         assert d.model_version == d.result.model_version == d.version
         assert set(d.probabilities) == set(get("emotion7").classes) and d.label == d.predicted_label
-        crop_key, photo_key = d.crop_key, d.result.prediction.photo_key
+        crop_key = d.crop_key
     assert crop_key.startswith("inbox/emotion7/") and stored().count("inbox/emotion7/*.png") == 4
-    root = app_settings["STORAGE_DIR"]
-    photo = Image.open(f"{root}/{photo_key}").convert("RGB")
-    # The one face crop of ml.faces, then the shared preprocessing: what serving does for a detector's box.
-    expected = prepare(faces.crop(photo, faces.Face((30, 40, 90, 100))), get("emotion7"))
-    assert np.array_equal(np.asarray(Image.open(f"{root}/{crop_key}"))[..., None], expected)
+    assert _is_the_face_crop(app, app_settings, 4)
     page = kept.get(response.location).get_data(as_text=True)
-    assert "Added face #4:" in page and 'data-test="drawn">drawn by you' in page
+    assert "Added face #4:" in page and 'data-test="drawn">drawn by hand' in page
     assert 'data-test="detection-count">4 detections' in page and 'class="box drawn"' in page
 
 
@@ -145,7 +153,7 @@ def test_not_a_face_can_be_undone_and_the_images_go_back(kept, app, stored):
     kept.post("/detections/2/feedback", data={"label": NOT_A_FACE})
     response = kept.post("/detections/2/undo")
     assert response.location.endswith("/predictions/1#det-2")
-    assert _flash(kept, response).startswith("Undone: #2 is back to unreviewed “")
+    assert _flash(kept, response).startswith("Undone: emotion7 #2 is back to unreviewed “")
     source, status, label, crop, original = _row(app, 2)
     assert (status, crop, original) == (Status.UNREVIEWED, "inbox/emotion7/2.png", None)
     with app.app_context():
@@ -211,3 +219,82 @@ def test_export_holds_drawn_faces_and_the_negative_crops(kept, app):
     assert (rows["4"]["source"], rows["4"]["not_a_face"], rows["4"]["label"]) == ("user", "false", "happy")
     assert [rows["4"][k] for k in ("box_x", "box_y", "box_w", "box_h")] == ["30", "40", "90", "100"]
     assert archive.read("emotion7/_not_a_face/2.png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# From the review queue: a reviewer opens the item's whole photo and draws what the detector missed, through the same
+# service as the result page.
+
+def _reviewer(client, login, app, email: str = "rev@example.com"):
+    """`client` signed out of the owner's account and into a reviewer's."""
+    client.post("/logout")
+    login(email)
+    with app.app_context():
+        reviewers.grant(email, None)
+    return client
+
+
+def _item(page: str) -> int:
+    return int(page.split('data-review-item data-detection-id="')[1].split('"')[0])
+
+
+def test_a_reviewer_draws_a_missed_face_on_the_items_photo(kept, client, login, app, app_settings, stored):
+    _reviewer(client, login, app)
+    page = client.get("/review?recognizer=emotion7").get_data(as_text=True)
+    shown = _item(page)
+    assert 'data-test="review-photo"' in page and 'data-test="review-photo" open' not in page  # closed until asked for
+    assert f'<image data-href="/review/{shown}/photo"' in page  # and fetched by review.js only when opened
+    assert 'class="box current"' in page and "<kbd>P</kbd>" in page
+    assert f'action="/review/{shown}/boxes?queue=emotion7"' in page
+    assert f'data-quick-ms="{QUICK_MS}"' in page  # the wait review.js reads, from the server's constant
+    with app.app_context():
+        photo_key = db.session.get(Detection, shown).result.prediction.photo_key
+    photo = client.get(f"/review/{shown}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert photo.data == open(f"{app_settings['STORAGE_DIR']}/{photo_key}", "rb").read()
+
+    response = client.post(f"/review/{shown}/boxes?queue=emotion7", data={"recognizer": "emotion7", **BOX})
+    assert response.status_code == 302 and response.location == "/review?recognizer=emotion7&photo=1#review-photo"
+    assert _flash(client, response).startswith("Added face #4: “")
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'data-test="review-photo" open>' in page and '<image href="/review/' in page  # open, with the new box
+    assert _row(app, 4)[:2] == ("user", Status.UNREVIEWED) and _is_the_face_crop(app, app_settings, 4)
+    with app.app_context():
+        detection = db.session.get(Detection, 4)
+        assert detection.result.prediction.user.email == "ada@example.com"  # on the owner's photo
+        assert review.pending("emotion7") == 4  # and in the queue like any detection
+    client.post("/logout")
+    login("ada@example.com")
+    assert 'data-test="drawn">drawn by hand' in client.get("/predictions/1").get_data(as_text=True)
+
+
+def test_a_reviewer_draws_a_missed_digit_on_the_items_photo(login, upload, number_png, client, app):
+    login()
+    upload(number_png, ["digits"])
+    _reviewer(client, login, app)
+    shown = _item(client.get("/review").get_data(as_text=True))
+    response = client.post(f"/review/{shown}/boxes", data={"recognizer": "digits", "x": 2, "y": 2, "w": 20, "h": 40})
+    assert response.location == "/review?photo=1#review-photo"
+    message = _flash(client, response)
+    assert message.startswith("Added digit #4: “") and "The number reads " in message
+    with app.app_context():
+        detection = db.session.get(Detection, 4)
+        assert (detection.thing, detection.source, detection.box) == ("digit", "user", (2, 2, 20, 40))
+
+
+def test_only_reviewers_see_the_photo_and_draw_in_the_queue(kept, client, login, app, stored, counts):
+    before = (stored(), counts())
+    box = {"recognizer": "emotion7", **BOX}
+    assert client.get("/review/1/photo").status_code == 403  # the owner, without the role: the result page is theirs
+    assert client.post("/review/1/boxes", data=box).status_code == 403
+    client.post("/logout")
+    login("mallory@example.com")
+    assert client.get("/review/1/photo").status_code == 403
+    assert client.post("/review/1/boxes", data=box).status_code == 403
+    _reviewer(client, login, app, "mallory@example.com")
+    assert client.get("/review/999999/photo").status_code == 404
+    assert client.post("/review/999999/boxes", data=box).status_code == 404
+    for fields, message in (({**box, "w": 7}, "at least 8 px wide and high"), ({**box, "x": "left"}, "Draw a box"),
+                            ({**box, "recognizer": "digits"}, "This photo has no digits result.")):
+        response = client.post("/review/1/boxes", data=fields)
+        assert response.location == "/review?photo=1#review-photo" and message in _flash(client, response)
+    assert (stored(), counts()) == before

@@ -27,7 +27,7 @@ Box = tuple[int, int, int, int]
 
 
 class BoxError(ValueError):
-    """A face that cannot be added; the message is safe to show and `status` is the HTTP status to answer with."""
+    """A box (face or digit) that cannot be added; the message is safe to show and `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 422):
         super().__init__(message)
@@ -84,6 +84,12 @@ def add(prediction: Prediction, recognizer: str, box: Box) -> Detection:
         forget([detection.crop_key])  # the row is not there: neither is its crop
         raise
     return detection
+
+
+def summary(detection: Detection) -> str:
+    """What a drawn box was read as, for the page's message (a digit: with the number it is now part of)."""
+    reads = f" The number reads {detection.result.number}." if detection.thing == "digit" else ""
+    return f"Added {detection.thing} #{detection.number}: “{detection.label}” at {detection.confidence:.0%}.{reads}"
 
 
 def _photo(prediction: Prediction, thing: str):
