@@ -42,8 +42,7 @@ def _train_detector(args) -> int:
         raise ValueError("the digit detector trains on one box list (SVHN format 1: labels.csv beside photos/)")
     data = Path(args.data[0])
     config = DetectorConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                            warmup_epochs=args.warmup, seed=args.seed, background_share=args.backgrounds,
-                            init=args.init)
+                            warmup_epochs=args.warmup, seed=args.seed, init=args.init)
     out = train_detector(data / "labels.csv" if data.is_dir() else data,
                          args.out or Path("instance/runs/digit_detector"), config, args.negatives,
                          "python -m ml " + shlex.join(args.argv))
@@ -253,8 +252,6 @@ def parser() -> argparse.ArgumentParser:
                    help="strong: larger shifts, scale and rotation, brightness, random erasing (long schedules)")
     t.add_argument("--init", help="artifact directory to fine-tune from")
     t.add_argument("--negatives", help="numbers: a folder of photos without digits (e.g. faces) for 10%% of windows")
-    t.add_argument("--backgrounds", type=float, default=0.0,
-                   help="numbers: the share of windows cut from the training photos' surroundings, away from digits")
     t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
     t.set_defaults(func=_train)
 

@@ -3,8 +3,7 @@
 Each training example is a WINDOW×WINDOW cut of a photo scaled as serving scales it (ml.numbers.detector_scale),
 times a random factor, with its digits' centres, sizes and offsets as targets on the stride-4 grid. Windows are
 made in numpy from a generator seeded by (seed, epoch, index), so a resumed run sees the same data; a share of
-windows come from photos without digits (faces, say) and a share from the street around the numbers (windows of
-the training photos that hold no digit), so that such photos and such surroundings read as no number.
+windows come from photos without digits (faces, say) so that such photos read as no number.
 """
 from __future__ import annotations
 
@@ -40,7 +39,6 @@ class DetectorConfig:
     weight_decay: float = 1e-4
     val_fraction: float = 0.05
     negative_share: float = 0.1
-    background_share: float = 0.0
     seed: int = 1234
     init: str | None = None  # a detector artifact to start from
 
@@ -104,9 +102,9 @@ def targets(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def scaled(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator, most: float = 1.3):
-    """The photo's pixels scaled as serving scales it times a random factor (0.45 to `most`), and its boxes."""
-    scale = numbers.detector_scale(*photo.size) * math.exp(rng.uniform(math.log(0.45), math.log(most)))
+def scaled(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator):
+    """The photo's pixels scaled as serving scales it times a random factor (0.45 to 1.3), and its boxes."""
+    scale = numbers.detector_scale(*photo.size) * math.exp(rng.uniform(math.log(0.45), math.log(1.3)))
     size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
     return np.asarray(photo.resize(size, Image.BILINEAR), np.uint8), boxes * scale
 
@@ -137,23 +135,6 @@ def window(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator) -> t
     y0 = round(cy - WINDOW / 2 + rng.uniform(-0.35, 0.35) * WINDOW)
     shifted = boxes - np.array([x0, y0, 0, 0]) if len(boxes) else boxes.reshape(0, 4)
     return jitter(cut(pixels, x0, y0), rng), shifted
-
-
-def background(photo: Image.Image, boxes: np.ndarray, rng: np.random.Generator, tries: int = 10) -> np.ndarray | None:
-    """A jittered window of the photo's surroundings that touches none of its digits (nor a margin of a fifth of
-    their size) and is mostly photo, or None when the photo has no such room."""
-    pixels, boxes = scaled(photo, boxes, rng, most=3.0)
-    height, width = pixels.shape[:2]
-    margin = boxes[:, 2:].mean() / 5 if len(boxes) else 0.0
-    for _ in range(tries):
-        x0 = int(rng.integers(-WINDOW // 4, max(1, width - WINDOW // 2)))
-        y0 = int(rng.integers(-WINDOW // 4, max(1, height - WINDOW // 2)))
-        shown = max(0, min(width, x0 + WINDOW) - max(0, x0)) * max(0, min(height, y0 + WINDOW) - max(0, y0))
-        clear = all(x + w + margin <= x0 or x - margin >= x0 + WINDOW or y + h + margin <= y0
-                    or y - margin >= y0 + WINDOW for x, y, w, h in boxes)
-        if clear and shown >= 0.4 * WINDOW * WINDOW:
-            return jitter(cut(pixels, x0, y0), rng)
-    return None
 
 
 def jitter(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -199,8 +180,7 @@ def load_negatives(folder: str | Path | None, limit: int = 4000, seed: int = 0) 
 class Windows:
     """Batches of (windows, targets) for one epoch, made from (seed, epoch, batch index) alone."""
 
-    def __init__(self, photos, negatives, batch_size: int, seed: int, negative_share: float,
-                 background_share: float = 0.0):
+    def __init__(self, photos, negatives, batch_size: int, seed: int, negative_share: float):
         import keras  # noqa: PLC0415
 
         outer = self
@@ -213,7 +193,7 @@ class Windows:
                 return outer.batch(index)
 
         self.photos, self.negatives, self.batch_size = photos, negatives, batch_size
-        self.seed, self.negative_share, self.background_share, self.epoch = seed, negative_share, background_share, 0
+        self.seed, self.negative_share, self.epoch = seed, negative_share, 0
         self.dataset = Batches()
 
     def batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,15 +203,11 @@ class Windows:
         rows = order[index * self.batch_size:(index + 1) * self.batch_size]
         images, goals = [], []
         for row in rows:
-            photo, boxes = self.photos[row]
-            draw = rng.random()
-            street = background(photo, boxes, rng) if draw >= 1 - self.background_share else None
-            if street is not None:
-                pixels, placed = street, np.zeros((0, 4))
-            elif self.negatives and draw < self.negative_share:
-                pixels, placed = window(self.negatives[rng.integers(len(self.negatives))], np.zeros((0, 4)), rng)
+            if self.negatives and rng.random() < self.negative_share:
+                photo, boxes = self.negatives[rng.integers(len(self.negatives))], np.zeros((0, 4))
             else:
-                pixels, placed = window(photo, boxes, rng)
+                photo, boxes = self.photos[row]
+            pixels, placed = window(photo, boxes, rng)
             images.append(pixels)
             goals.append(targets(placed))
         return np.stack(images).astype(np.float32), np.stack(goals)
@@ -283,8 +259,7 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
     negative_images = load_negatives(negatives, seed=config.seed)
     print(f"digit detector: {len(train)} training photos, {len(val)} validation photos, "
           f"{len(negative_images)} negatives", file=sys.stderr)
-    data = Windows(train, negative_images, config.batch_size, config.seed, config.negative_share,
-                   config.background_share)
+    data = Windows(train, negative_images, config.batch_size, config.seed, config.negative_share)
     model = build_model()
     if config.init:
         model.set_weights(keras.models.load_model(Path(config.init) / artifact.KERAS_FILE, compile=False).get_weights())
@@ -324,6 +299,11 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
     return out
 
 
+PREPROCESSING = (f"ml.numbers.place: photo scaled by ml.numbers.detector_scale, top left on a {numbers.CANVAS}x"
+                 f"{numbers.CANVAS} canvas of its mean colour; a large photo also scaled by ml.numbers.fine_scale "
+                 f"on a {numbers.FINE_CANVAS}x{numbers.FINE_CANVAS} canvas ({numbers.FINE_LITE_FILE})")
+
+
 def export_detector(model, out: Path) -> None:
     """The detector's LiteRT files, one per canvas size serving uses (LiteRT needs fixed sizes here)."""
     from ml import artifact  # noqa: PLC0415
@@ -343,11 +323,11 @@ def save_detector(model, out: Path, training: dict, dataset: dict, val_f1: float
     artifact.write_metadata(out, {
         "recognizer": "digit_detector", "classes": ["digit"],
         "input": {"size": numbers.CANVAS, "mode": "RGB", "channels": 3, "dtype": "float32 values 0..255"},
-        "preprocessing": "ml.numbers.place: photo scaled by ml.numbers.detector_scale, top left on a "
-                         f"{numbers.CANVAS}x{numbers.CANVAS} canvas of its mean colour",
+        "preprocessing": PREPROCESSING,
         "output": f"stride {numbers.STRIDE} grid x 5: centre logit, log width, log height, x and y offset",
         "export": artifact.EXPORT, "parameters": int(model.count_params()),
         "score_threshold": numbers.SCORE_THRESHOLD,
-        "number_threshold": numbers.NUMBER_THRESHOLD, "libraries": artifact.library_versions(),
+        "number_threshold": numbers.NUMBER_THRESHOLD, "single_threshold": numbers.SINGLE_THRESHOLD,
+        "libraries": artifact.library_versions(),
         "training": training, "dataset": dataset, "metrics": {"validation_digit_f1": val_f1}, "command": command,
     })

@@ -31,6 +31,7 @@ FINE_GAIN = 1.5
 FINE_LITE_FILE = "model_fine.tflite"  # the detector's LiteRT file at the FINE_CANVAS input size
 SCORE_THRESHOLD = 0.35  # least centre score of a digit; both thresholds chosen with scripts/bench_numbers.py
 NUMBER_THRESHOLD = 0.45  # a photo holds a number only when one of its digits scores this much
+SINGLE_THRESHOLD = 0.55  # and a number of one digit only when that digit scores this much
 NMS_IOU = 0.4
 # Digits of one number have heights within HEIGHT_RATIO of each other and stand side by side at most GAP_HEIGHTS
 # heights apart, or on lines stacked at most LINE_GAP_HEIGHTS apart; other digits in the photo (a street sign, a
@@ -138,9 +139,11 @@ def same_number(a: Box, b: Box) -> bool:
     return overlap > -0.5 * height and max(y1, y2) - min(y1 + h1, y2 + h2) <= LINE_GAP_HEIGHTS * height
 
 
-def number_digits(found: list[tuple[Box, float]], least: float = NUMBER_THRESHOLD) -> list[int]:
+def number_digits(found: list[tuple[Box, float]], least: float = NUMBER_THRESHOLD,
+                  alone: float = SINGLE_THRESHOLD) -> list[int]:
     """Indices of the digits that spell the photo's number: the best-scored digit and every digit linked to it
-    by `same_number`, step by step; none when that best digit scores below `least`."""
+    by `same_number`, step by step; none when that best digit scores below `least`, or below `alone` when it
+    is the number's only digit."""
     if not found or max(score for _, score in found) < least:
         return []
     best = max(range(len(found)), key=lambda i: found[i][1])
@@ -151,7 +154,7 @@ def number_digits(found: list[tuple[Box, float]], least: float = NUMBER_THRESHOL
             if j not in number and same_number(found[i][0], found[j][0]):
                 number.add(j)
                 frontier.append(j)
-    return sorted(number)
+    return sorted(number) if len(number) > 1 or found[best][1] >= alone else []
 
 
 def reading_order(boxes: list[Box]) -> list[int]:
@@ -175,7 +178,8 @@ class NumberReader:
     """The digit detector (LiteRT) and the digit classifier together: `read(photo)` gives its Reading."""
 
     def __init__(self, detector_dir: str | Path, classifier, threshold: float | None = None,
-                 number_threshold: float | None = None, threads: int | None = 1, second_look: bool = True):
+                 number_threshold: float | None = None, single_threshold: float | None = None,
+                 threads: int | None = 1, second_look: bool = True):
         from ml import artifact  # noqa: PLC0415
         from ml.lite import LiteModel  # noqa: PLC0415
 
@@ -186,6 +190,8 @@ class NumberReader:
             self.metadata.get("score_threshold", SCORE_THRESHOLD))
         self.number_threshold = number_threshold if number_threshold is not None else float(
             self.metadata.get("number_threshold", NUMBER_THRESHOLD))
+        self.single_threshold = single_threshold if single_threshold is not None else float(
+            self.metadata.get("single_threshold", SINGLE_THRESHOLD))
         self._model = LiteModel(self.path / artifact.LITE_FILE, threads)
         fine = self.path / FINE_LITE_FILE
         self._fine = LiteModel(fine, threads) if second_look and fine.is_file() else None
@@ -212,7 +218,7 @@ class NumberReader:
         if max(image.size) <= CROP_MAX_SIDE:
             return Reading(self.classify(image, [((0, 0, image.width, image.height), None)], whole=True))
         found = self.find(image)
-        found = [found[i] for i in number_digits(found, self.number_threshold)]
+        found = [found[i] for i in number_digits(found, self.number_threshold, self.single_threshold)]
         order = reading_order([box for box, _ in found])
         return Reading(self.classify(image, [found[i] for i in order]))
 

@@ -1,7 +1,8 @@
 """Number-reader benchmark: the detector's thresholds, numbers in large photos, real photos without numbers, speed.
 
 1. Thresholds: a digit joins the reading at the score threshold; a photo holds a number only when one digit of it
-   reaches the number threshold (the grid sweeps both). Scored on the validation photos the detector's training
+   reaches the number threshold (the grid sweeps both), and a one-digit number only when its digit reaches the
+   single threshold (swept on its own, with real photos without house numbers beside). Scored on the validation photos the detector's training
    held out (drawn from the train photos by the training seed, as `python -m ml train numbers` drew them), and
    numbers read on photos without any (the Taiwanese corpus' face photos by default: neither the detector's
    negatives, RAF-DB, nor FER-2013, on which `python -m ml evaluate numbers --negatives` reports).
@@ -36,6 +37,7 @@ from ml.serving import Classifier  # noqa: E402
 
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.5)
 NUMBER_THRESHOLDS = (0.4, 0.45, 0.5)
+SINGLE_THRESHOLDS = (0.45, 0.5, 0.55, 0.6, 0.65)
 FRAMES = ((640, 480), (1280, 960))
 DIGIT_HEIGHTS = (16, 24, 32, 48, 96)
 SCENE_PHOTOS = 100
@@ -58,8 +60,25 @@ def images_in(folder: str) -> list[Image.Image]:
     return [open_image(p) for p in sorted(Path(folder).rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
-def thresholds(args, meta, classifier, val, empty) -> None:
-    """One line per pair of thresholds, the shipped pair marked."""
+def score(reader, val) -> tuple[float, float, float]:
+    """Whole numbers right, digit recall and precision of a reader on the validation photos."""
+    right = hits = found = truth = 0
+    for image, boxes, labels in val:
+        reading = reader.read(image)
+        right += reading.number == "".join(labels)
+        pairs = match_digits([d.box for d in reading.digits], boxes)
+        hits += sum(reading.digits[j].label == labels[i] for i, j in pairs.items())
+        found, truth = found + len(reading.digits), truth + len(labels)
+    return right / len(val), hits / truth, hits / max(1, found)
+
+
+def read_any(reader, images) -> float:
+    """The share of photos the reader finds a number in."""
+    return sum(bool(reader.read(image).digits) for image in images) / max(1, len(images))
+
+
+def thresholds(args, meta, classifier, val, empty, real) -> None:
+    """One line per pair of thresholds, then per single threshold, the shipped ones marked."""
     print(f"{'threshold':>9} {'number':>6} {'numbers':>7} {'recall':>6} {'precision':>9} {'false/photo':>11}")
     shipped = (meta.get("score_threshold"), meta.get("number_threshold"))
     for threshold in THRESHOLDS:
@@ -67,17 +86,16 @@ def thresholds(args, meta, classifier, val, empty) -> None:
             if least < threshold:
                 continue
             reader = numbers.NumberReader(args.detector, classifier, threshold, least)
-            right = hits = found = truth = 0
-            for image, boxes, labels in val:
-                reading = reader.read(image)
-                right += reading.number == "".join(labels)
-                pairs = match_digits([d.box for d in reading.digits], boxes)
-                hits += sum(reading.digits[j].label == labels[i] for i, j in pairs.items())
-                found, truth = found + len(reading.digits), truth + len(labels)
-            false = sum(bool(reader.read(image).digits) for image in empty) / max(1, len(empty))
+            right, recall, precision = score(reader, val)
             mark = "  <- shipped" if (threshold, least) == shipped else ""
-            print(f"{threshold:>9} {least:>6} {right / len(val):>7.3f} {hits / truth:>6.3f} "
-                  f"{hits / max(1, found):>9.3f} {false:>11.3f}{mark}")
+            print(f"{threshold:>9} {least:>6} {right:>7.3f} {recall:>6.3f} {precision:>9.3f} "
+                  f"{read_any(reader, empty):>11.3f}{mark}")
+    print(f"{'single':>9} {'numbers':>7} {'false/photo':>11} {'real photos':>11}")
+    for alone in SINGLE_THRESHOLDS:
+        reader = numbers.NumberReader(args.detector, classifier, single_threshold=alone)
+        mark = "  <- shipped" if alone == meta.get("single_threshold") else ""
+        print(f"{alone:>9} {score(reader, val)[0]:>7.3f} {read_any(reader, empty):>11.3f} "
+              f"{read_any(reader, real):>11.3f}{mark}")
 
 
 def scene(photo: Image.Image, boxes, height: int, frame: tuple[int, int], back: Image.Image, rng) -> Image.Image | None:
@@ -121,13 +139,12 @@ def main() -> None:
     classifier = Classifier(artifact.resolve(args.classifier))
     print(f"number bench: {len(val)} validation photos of {args.data}, {len(empty)} photos without numbers "
           f"from {args.negatives}, {len(real)} real photos from {args.real}")
-    thresholds(args, meta, classifier, val, empty)
+    thresholds(args, meta, classifier, val, empty, real)
     readers = {"one look": numbers.NumberReader(args.detector, classifier, second_look=False),
                "two looks": numbers.NumberReader(args.detector, classifier)}
     scenes(readers, val, real)
     for name, reader in readers.items():
-        false = sum(bool(reader.read(image).digits) for image in real) / max(1, len(real))
-        print(f"{name}: {false:.3f} of the real photos without house numbers read as a number")
+        print(f"{name}: {read_any(reader, real):.3f} of the real photos without house numbers read as a number")
     street = Image.new("RGB", (640, 480), (90, 110, 120))
     street.paste(val[0][0].resize((160, round(160 * val[0][0].height / val[0][0].width))), (300, 200))
     for label, image in (("SVHN photo", val[0][0]), ("640x480 photo, one pasted in", street)):

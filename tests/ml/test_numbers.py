@@ -57,22 +57,10 @@ def test_the_number_is_the_digits_that_belong_together():
               ((146, 58, 8, 12), 0.8)]  # beside it, but a third of the height
     assert numbers.number_digits(number + others) == [0, 1, 2]
     assert numbers.number_digits([((10, 10, 20, 30), 0.44)]) == []  # no digit sure enough: no number
+    assert numbers.number_digits([((10, 10, 20, 30), 0.5)]) == []  # one digit alone must be surer
+    assert numbers.number_digits([((10, 10, 20, 30), 0.6)]) == [0]
     assert numbers.number_digits([((10, 10, 20, 30), 0.44), ((34, 10, 20, 30), 0.46)]) == [0, 1]
     assert numbers.number_digits([]) == []
-
-
-def test_a_window_of_the_surroundings_needs_room_away_from_the_digits():
-    from ml.number_train import WINDOW, background  # noqa: PLC0415
-
-    rng = np.random.default_rng(0)
-    photo, boxes = render("48", 30, rng)
-    tight = photo.crop((25, 10, photo.width - 25, photo.height - 10))
-    shifted = np.array(boxes, float) - [25, 10, 0, 0]
-    assert all(background(tight, shifted, np.random.default_rng(seed)) is None for seed in range(5))
-    wide = Image.new("RGB", (photo.width * 6, photo.height * 3), (40, 40, 40))
-    wide.paste(photo, (0, 0))
-    window = background(wide, np.array(boxes, float), np.random.default_rng(1))
-    assert window is not None and window.shape == (WINDOW, WINDOW, 3)
 
 
 def test_the_canvas_holds_the_scaled_photo_top_left_on_its_mean_colour():
