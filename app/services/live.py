@@ -45,13 +45,14 @@ class Limits:
     recent_frames: int
     detect_side: int
     number_frames: int
+    second_look: bool
 
     @classmethod
     def from_config(cls, config) -> Limits:
         """The limits configured on the app."""
         return cls(config["LIVE_BUCKET_S"], config["LIVE_MAX_FRAME_BYTES"], config["LIVE_MAX_FRAME_PIXELS"],
                    config["LIVE_MAX_BUCKETS"], config["LIVE_MAX_SNAPSHOTS"], config["LIVE_RECENT_FRAMES"],
-                   config["LIVE_DETECT_SIDE"], config["LIVE_NUMBER_FRAMES"])
+                   config["LIVE_DETECT_SIDE"], config["LIVE_NUMBER_FRAMES"], config["LIVE_SECOND_LOOK"])
 
 
 @dataclass
@@ -126,9 +127,8 @@ class Stream:
         image = decode(data, self.limits)
         model = classification.model_for(self.recognizer)
         started = time.monotonic()
-        # No second look for digits: it costs several times the first, and a live user can step closer instead.
         detections = classification.find(model, image, classification.FacesOnce(self.limits.detect_side),
-                                         second_look=False)
+                                         self.limits.second_look)
         duration_ms = (time.monotonic() - started) * 1000
         if self._t0 is None:
             self._t0, self.started_at = started, utcnow()

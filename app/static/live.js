@@ -293,7 +293,8 @@
       found().forEach(function (face, i) {
         var x = face.box[0], y = face.box[1], w = face.box[2], h = face.box[3];
         var color = colorOf(face.label, classes);
-        var text = (result.digits ? "" : (i + 1) + " ") + face.label + " " + Math.round(face.confidence * 100) + "%";
+        // A digit's box is narrow: its label alone fits above it (the list beside gives each confidence).
+        var text = result.digits ? face.label : (i + 1) + " " + face.label + " " + Math.round(face.confidence * 100) + "%";
         ctx.strokeStyle = color;
         ctx.strokeRect(x, y, w, h);
         var tw = ctx.measureText(text).width + unit * 1.2, th = unit * 3.8;

@@ -10,6 +10,7 @@ from simple_websocket import ConnectionClosed, ConnectionError as RefusedError
 from sqlalchemy.exc import OperationalError
 
 from app.live import DEFAULTS
+from app.services import classification
 from live_support import TIMEOUT_S, blank_frame, five_faces, live_socket, number_frame, served  # noqa: F401
 from ml.recognizers import get
 
@@ -193,3 +194,16 @@ def test_a_busy_database_at_the_start_is_a_readable_fatal_error(live_socket, mon
         assert ws.reply() == {"type": "error", "message": "The database is busy; try again in a moment.", "fatal": True}
         with pytest.raises(ConnectionClosed):
             ws.client.receive(timeout=TIMEOUT_S)
+
+
+@pytest.mark.parametrize("second_look", [False, True])
+def test_live_frames_are_read_without_the_second_look_unless_configured(app, live_socket, number_frame,
+                                                                        monkeypatch, second_look):
+    assert app.config["LIVE_SECOND_LOOK"] is False  # the default
+    app.config["LIVE_SECOND_LOOK"] = second_look  # read when a stream starts
+    looks, reader_for = [], classification.reader_for
+    monkeypatch.setattr(classification, "reader_for",
+                        lambda model, look=True: looks.append(look) or reader_for(model, look))
+    with live_socket("?recognizer=digits") as ws:
+        assert len(ws.ask(number_frame[0])["digits"]) == 3
+    assert looks == [second_look]
