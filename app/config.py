@@ -84,6 +84,9 @@ class Config:
     FACE_DETECT_SIDE = int(os.environ.get("FACE_DETECT_SIDE", "640"))
     # The digit detector of the number reader (ml.numbers); its digits are read by the digits champion.
     NUMBER_DETECTOR_DIR = os.environ.get("NUMBER_DETECTOR_DIR") or str(ROOT / "ml" / "artifacts" / "digit_detector")
+    # Live frames are read without the reader's second look at large photos (it costs several times the first look,
+    # and a person holding the camera can step closer instead); 1 turns it on (scripts/bench_live.py measures both).
+    LIVE_SECOND_LOOK = os.environ.get("LIVE_SECOND_LOOK", "0") == "1"
     # Live sockets each hold one of a web worker's WEB_THREADS threads (the Procfile's --threads): they may take
     # at most LIVE_MAX_SOCKETS of them, visitors half of those, one person LIVE_MAX_SOCKETS_PER_CLIENT; the rest
     # always serve pages.

@@ -22,7 +22,7 @@ class Model:
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, int], Model] = {}
-_readers: dict[tuple[str, int, str], NumberReader] = {}
+_readers: dict[tuple[str, int, str, bool], NumberReader] = {}
 _pid = os.getpid()
 
 
@@ -58,20 +58,21 @@ def load(artifact_dir: str | os.PathLike) -> Model:
         return model
 
 
-def number_reader(detector_dir: str | os.PathLike, model: Model) -> NumberReader:
+def number_reader(detector_dir: str | os.PathLike, model: Model, second_look: bool = True) -> NumberReader:
     """The number reader of the digit detector in `detector_dir` that reads each digit with `model` (the digits
-    champion), made once per process, detector file and champion."""
+    champion), made once per process, detector file, champion and `second_look` (live frames read without it)."""
     path = Path(detector_dir).resolve()
-    key = (str(path), _stamp(path), str(model.path))
+    key = (str(path), _stamp(path), str(model.path), second_look)
     with _lock:
         _after_fork()
         reader = _readers.get(key)
         if reader is None:
             try:
-                reader = NumberReader(path, model.classifier)
+                reader = NumberReader(path, model.classifier, second_look=second_look)
             except (OSError, ValueError, RuntimeError) as exc:
                 raise ArtifactError(f"{path}: the digit detector cannot be loaded ({exc})") from None
-            for old in [k for k in _readers if k[0] == key[0]]:  # a new champion or detector file replaces it
+            # A new champion or detector file replaces the reader with the same look.
+            for old in [k for k in _readers if (k[0], k[3]) == (key[0], key[3])]:
                 del _readers[old]
             _readers[key] = reader
         return reader

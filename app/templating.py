@@ -21,3 +21,8 @@ def init_app(app: Flask) -> None:
     def iso(value: datetime) -> str:
         """A timestamp for machines (the datetime attribute)."""
         return as_utc(value).isoformat(timespec="seconds")
+
+    @app.template_filter("clock")
+    def clock(seconds: float) -> str:
+        """Seconds into a session as m:ss."""
+        return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"

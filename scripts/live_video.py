@@ -1,4 +1,5 @@
-"""A generated camera feed for live mode's benchmark and browser test: portraits drifting over a plain backdrop.
+"""A generated camera feed for live mode's benchmark and browser test: portraits, or a house number's plate,
+drifting over a plain backdrop.
 
 The portrait is the Grace Hopper photo shipped with matplotlib (OpenCV's cascade finds her face); each copy
 gets its own brightness, so even the tiny test models give the faces different labels.
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 SIZE = (640, 480)
 # Top-left corners of up to five 150×150 tiles: three on top, two below.
@@ -44,12 +45,34 @@ def frames(count: int, faces: int = 5, size: tuple[int, int] = SIZE,
     """`count` frames with `faces` portraits (at most one per slot) drifting a few pixels around their slots."""
     tiles = [ImageEnhance.Brightness(portrait().resize((TILE, TILE), Image.BILINEAR)).enhance(0.55 + 0.2 * i)
              for i in range(faces)]
-    backdrop = Image.fromarray(np.tile(np.linspace(70, 150, size[0], dtype=np.uint8), (size[1], 1)), "L").convert("RGB")
+    backdrop = _backdrop(size)
     for n in range(count):
         frame = backdrop.copy()
         for i, (tile, (x, y)) in enumerate(zip(tiles, slots)):
             phase = n / 15 + i
             frame.paste(tile, (x + round(8 * math.sin(phase)), y + round(6 * math.cos(phase))))
+        yield frame
+
+
+def _backdrop(size: tuple[int, int]) -> Image.Image:
+    return Image.fromarray(np.tile(np.linspace(70, 150, size[0], dtype=np.uint8), (size[1], 1)), "L").convert("RGB")
+
+
+def plate(text: str, height: int) -> Image.Image:
+    """A house number's plate: light digits of a font `height` px high on a dark plate."""
+    font = ImageFont.load_default(size=height)
+    image = Image.new("RGB", (round(font.getlength(text)) + height, round(height * 1.6)), (40, 48, 60))
+    ImageDraw.Draw(image).text((height // 2, height // 4), text, font=font, fill=(235, 230, 210))
+    return image
+
+
+def number_frames(count: int, number: Image.Image, size: tuple[int, int] = SIZE) -> Iterator[Image.Image]:
+    """`count` frames with the plate `number` drifting a few pixels around the middle of the frame."""
+    backdrop = _backdrop(size)
+    x, y = (size[0] - number.width) // 2, (size[1] - number.height) // 2
+    for n in range(count):
+        frame = backdrop.copy()
+        frame.paste(number, (x + round(12 * math.sin(n / 15)), y + round(8 * math.cos(n / 15))))
         yield frame
 
 

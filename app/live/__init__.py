@@ -1,4 +1,5 @@
-"""Live camera mode: frames over a WebSocket, faces and labels drawn live, the room's mood, saved sessions."""
+"""Live camera mode: frames over a WebSocket, faces and labels (or a house number's digits) drawn live, the room's
+mood, saved sessions."""
 from flask import Blueprint, Flask
 from flask_sock import Sock
 
@@ -14,7 +15,8 @@ DEFAULTS = {
     "LIVE_MAX_FRAME_PIXELS": 1920 * 1080,
     "LIVE_MAX_BUCKETS": 1440,  # two hours of 5 s buckets; older ones drop off the summary
     "LIVE_MAX_SNAPSHOTS": 120,  # opted-in snapshots, one per bucket: the first ten minutes
-    "LIVE_RECENT_FRAMES": 8,  # frames whose faces can still be sent to review
+    "LIVE_RECENT_FRAMES": 8,  # frames whose faces (or number) can still be sent to review
+    "LIVE_NUMBER_FRAMES": 7,  # the number shown is the one most of this many latest frames read
     "LIVE_DETECT_SIDE": 480,  # px: frames are searched for faces at this long side (faces from ~12 px at 640)
     "LIVE_MAX_FPS": 15,  # the page sends no faster than this, however fast the server answers
     "LIVE_SESSIONS_PER_PAGE": 20,

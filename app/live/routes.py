@@ -42,13 +42,14 @@ def check_socket_handshake():
 def index():
     """The camera page."""
     problems = classification.availability()
-    recognizers = [RECOGNIZERS[name] for name in live.FACE_RECOGNIZERS]
+    recognizers = [RECOGNIZERS[name] for name in live.LIVE_RECOGNIZERS]
     # The page builds the socket's URL from its own (ws: or wss:), so a proxy in front needs no configuration.
     ws_path = urlsplit(url_for("live.stream")).path
     return render_template("live/index.html", recognizers=recognizers, problems=problems, ws_path=ws_path,
                            max_fps=current_app.config["LIVE_MAX_FPS"],
                            bucket_s=current_app.config["LIVE_BUCKET_S"],
-                           max_snapshots=current_app.config["LIVE_MAX_SNAPSHOTS"])
+                           max_snapshots=current_app.config["LIVE_MAX_SNAPSHOTS"],
+                           number_frames=current_app.config["LIVE_NUMBER_FRAMES"])
 
 
 @bp.route("/sessions")
@@ -67,7 +68,8 @@ def _owned(session_id: int):
 @bp.route("/sessions/<int:session_id>")
 @login_required
 def session(session_id: int):
-    """One saved session: its mood chart, totals and any snapshots kept by choice."""
+    """One saved session: its mood chart and totals (for digits: the numbers read and when), and any snapshots kept
+    by choice."""
     saved = _owned(session_id)
     return render_template("live/session.html", session=saved, classes=RECOGNIZERS[saved.recognizer].classes,
                            delete_form=DeleteForm())

@@ -3,10 +3,13 @@
 Client to server:
   binary                                   a frame (JPEG or PNG); frames queued behind a slow frame are dropped
   {"type": "review", "frame": n, "face": i}  keep face i (0-based) of frame n for the review queue (signed in)
+  {"type": "review", "frame": n}            digits: keep frame n with its number's digits for the review queue
   {"type": "snapshots", "on": true|false}   keep one snapshot per bucket for the saved session (opt-in)
   {"type": "save"}                          save or update this stream's session summary (signed in)
 Server to client:
-  {"type": "ready", ...}  {"type": "result", "frame": n, "faces": [...], "bucket": {...}, ...}
+  {"type": "ready", "thing": "face"|"digit", ...}  {"type": "result", "frame": n, "faces": [...], "bucket": {...}, ...}
+  digits: "digits": [...] instead of "faces", with this frame's "number" and "confidence", and "steady": the number
+  most recent frames read ({"number", "confidence", "agree", "of", "frame"}), the one to show
   {"type": "reviewed", ...}  {"type": "snapshots", ...}  {"type": "saved", ...}
   {"type": "error", "message": "...", "frame": n (for a refused frame), "fatal": true (then it closes)}
 """
@@ -71,6 +74,7 @@ def _refusal() -> str | None:
 def _serve(ws, recognizer: str, version: str, user_id: int | None) -> None:
     state = live.Stream(recognizer, live.Limits.from_config(current_app.config))
     ws.send(_json({"type": "ready", "recognizer": recognizer, "classes": list(RECOGNIZERS[recognizer].classes),
+                   "thing": RECOGNIZERS[recognizer].thing, "number_frames": state.limits.number_frames,
                    "model_version": version, "bucket_s": state.limits.bucket_s,
                    "max_frame_bytes": state.limits.max_frame_bytes, "signed_in": user_id is not None}))
     idle_s = current_app.config["LIVE_IDLE_S"]
@@ -113,11 +117,16 @@ def _frame_reply(state: live.Stream, data: bytes, dropped: int) -> dict:
     except Exception:  # noqa: BLE001 - one bad frame must not end a session; the traceback is logged
         log.exception("live frame %s failed", state.frames_seen)
         return {"type": "error", "frame": state.frames_seen, "message": "That frame could not be classified."}
-    faces = [{"box": list(d.box), "label": d.label, "confidence": round(d.confidence, 4)}
+    found = [{"box": list(d.box), "label": d.label, "confidence": round(d.confidence, 4)}
              for d in frame.detections]
-    return {"type": "result", "frame": frame.number, "width": frame.image.width, "height": frame.image.height,
-            "faces": faces, "ms": frame.duration_ms, "model_version": frame.model_version, "dropped": dropped,
-            "bucket": frame.bucket.as_dict()}
+    reply = {"type": "result", "frame": frame.number, "width": frame.image.width, "height": frame.image.height,
+             "ms": frame.duration_ms, "model_version": frame.model_version, "dropped": dropped,
+             "bucket": frame.bucket.as_dict()}
+    if frame.steady is None:
+        return {**reply, "faces": found}
+    read = live.reading(frame.number, frame.detections)
+    return {**reply, "digits": found, "number": read.number, "confidence": round(read.confidence, 4),
+            "steady": frame.steady.as_dict()}
 
 
 def _command_reply(state: live.Stream, user_id: int | None, text: str) -> dict:
@@ -127,15 +136,9 @@ def _command_reply(state: live.Stream, user_id: int | None, text: str) -> dict:
             state.keep_snapshots = command.get("on") is True
             return {"type": "snapshots", "on": state.keep_snapshots, "kept": len(state.snapshots),
                     "max": state.limits.max_snapshots}
-        user = _signed_in(user_id, command["type"])
+        user = _signed_in(user_id, command["type"], state.digits)
         if command["type"] == "review":
-            frame, face = command.get("frame"), command.get("face")
-            if not (_is_int(frame) and _is_int(face)):
-                raise CommandError('A review names a frame and a face: {"type": "review", "frame": 3, "face": 0}.')
-            prediction = live.send_to_review(user, state, frame, face)
-            return {"type": "reviewed", "frame": frame, "face": face, "prediction_id": prediction.id,
-                    "label": prediction.detections[0].label,
-                    "url": url_for("classify.result", prediction_id=prediction.id)}
+            return _review(user, state, command)
         saved = live_sessions.save(user, state)
         return {"type": "saved", "session_id": saved.id, "frames": saved.frames, "snapshots": len(saved.frame_keys),
                 "url": url_for("live.session", session_id=saved.id)}
@@ -151,6 +154,20 @@ def _command_reply(state: live.Stream, user_id: int | None, text: str) -> dict:
         return {"type": "error", "message": "That request failed on our side; it has been logged."}
 
 
+def _review(user: User, state: live.Stream, command: dict) -> dict:
+    frame, face = command.get("frame"), command.get("face")
+    if state.digits and not (_is_int(frame) and face is None):
+        raise CommandError('A number\'s review names its frame: {"type": "review", "frame": 3}.')
+    if not state.digits and not (_is_int(frame) and _is_int(face)):
+        raise CommandError('A review names a frame and a face: {"type": "review", "frame": 3, "face": 0}.')
+    prediction = live.send_to_review(user, state, frame, face)
+    reply = {"type": "reviewed", "frame": frame, "prediction_id": prediction.id,
+             "url": url_for("classify.result", prediction_id=prediction.id)}
+    if state.digits:
+        return {**reply, "number": prediction.results[0].number}
+    return {**reply, "face": face, "label": prediction.detections[0].label}
+
+
 def _parse(text: str) -> dict:
     try:
         command = json.loads(text)
@@ -162,10 +179,10 @@ def _parse(text: str) -> dict:
     return command
 
 
-def _signed_in(user_id: int | None, action: str) -> User:
+def _signed_in(user_id: int | None, action: str, digits: bool) -> User:
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
-        verb = "send faces to review" if action == "review" else "save a session"
+        verb = f"send {'numbers' if digits else 'faces'} to review" if action == "review" else "save a session"
         raise CommandError(f"Sign in to {verb}.")
     return user
 

@@ -85,17 +85,19 @@ class Classification:
         return " ".join(text for thing, text in (("face", NO_FACE), ("digit", NO_DIGITS)) if thing in self.things)
 
 
-class _FacesOnce:
-    """Finds faces once per photo, however many face recognizers run on it."""
+class FacesOnce:
+    """Finds faces once per photo, searched at `side` px, however many face recognizers run on it."""
 
-    def __init__(self):
+    def __init__(self, side: int):
+        self.side = side
         self._boxes = None
 
     def find(self, image: Image.Image) -> list[tuple[int, int, int, int]]:
+        """The face boxes of `image`, searched for on the first call only."""
         if self._boxes is None:
             from ml import faces  # noqa: PLC0415 - OpenCV loads on the first face recognizer
 
-            self._boxes = faces.default_detector(current_app.config["FACE_DETECT_SIDE"]).find(image)
+            self._boxes = faces.default_detector(self.side).find(image)
         return self._boxes
 
 
@@ -118,10 +120,10 @@ def model_for(name: str) -> serving.Model:
         raise ModelUnavailable(f"The {name} model is not available yet ({exc}).") from None
 
 
-def reader_for(model: serving.Model) -> NumberReader:
+def reader_for(model: serving.Model, second_look: bool = True) -> NumberReader:
     """The number reader that reads digits with `model` (the digits champion); ModelUnavailable without a detector."""
     try:
-        return serving.number_reader(current_app.config["NUMBER_DETECTOR_DIR"], model)
+        return serving.number_reader(current_app.config["NUMBER_DETECTOR_DIR"], model, second_look)
     except ArtifactError as exc:
         raise ModelUnavailable(f"The digit detector is not available ({exc}).") from None
 
@@ -130,10 +132,12 @@ def _detection(digit: Digit) -> Detection:
     return Detection(digit.box, digit.label, digit.confidence, digit.probabilities, digit.crop)
 
 
-def _find(model: serving.Model, image: Image.Image, faces: _FacesOnce) -> list[Detection]:
+def find(model: serving.Model, image: Image.Image, faces: FacesOnce, second_look: bool = True) -> list[Detection]:
+    """What the champion `model` finds in a decoded photo: every face classified, or the number's digits read in
+    reading order (with the reader's second look at a large photo unless `second_look` is false)."""
     if model.classifier.recognizer.faces:
         return run_classifier(model.classifier, image, face_detector=faces)
-    return [_detection(d) for d in reader_for(model).read(image).digits]
+    return [_detection(d) for d in reader_for(model, second_look).read(image).digits]
 
 
 def availability() -> dict[str, str | None]:
@@ -159,10 +163,10 @@ def classify(data: bytes, names: Iterable[str]) -> Classification:
     except ImageError as exc:
         raise UploadError(str(exc)) from None
     outcome = Classification(image, gps)
-    faces = _FacesOnce()
+    faces = FacesOnce(current_app.config["FACE_DETECT_SIDE"])
     for name, model in models.items():
         started = time.perf_counter()
-        detections = _find(model, image, faces)
+        detections = find(model, image, faces)
         elapsed = (time.perf_counter() - started) * 1000
         outcome.results.append(RecognizerResult(name, model.version, round(elapsed, 1), detections))
     return outcome

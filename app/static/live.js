@@ -1,4 +1,5 @@
-// VisionLoop live mode: camera frames over one WebSocket, boxes drawn over the video, the room's mood chart.
+// VisionLoop live mode: camera frames over one WebSocket, boxes drawn over the video, the room's mood chart, or a
+// house number's digits with the number most recent frames read.
 (function () {
   "use strict";
 
@@ -7,7 +8,7 @@
     neutral: "#94a3b8", sad: "#2563eb", surprise: "#0d9488"
   };
   var SPARE = ["#db2777", "#0891b2", "#ca8a04", "#4f46e5"];
-  var FRAME_SIDE = 640;  // the server detects faces at 640 px anyway: larger frames only cost bandwidth
+  var FRAME_SIDE = 640;  // the server detects faces at 640 px and reads numbers at 320: larger frames only cost bandwidth
   var JPEG_QUALITY = 0.7;
   var STUCK_MS = 5000;  // a reply this late is lost (a dropped connection): send a fresh frame
 
@@ -142,6 +143,10 @@
     var saveButton = root.querySelector("#live-save");
     var saved = root.querySelector("#live-saved");
     var snapshots = root.querySelector("#live-snapshots");
+    var numberValue = root.querySelector("#live-number");
+    var numberAgree = root.querySelector("#live-number-agree");
+    var reviewNumber = root.querySelector("#live-review-number");
+    var mood = document.querySelector("#mood");
     var chart = document.querySelector("#mood-chart");
     var legend = document.querySelector("#mood-legend");
     var summary = document.querySelector("#mood-summary");
@@ -152,7 +157,7 @@
     var maxFps = Number(root.dataset.maxFps) || 15;
     var signedIn = root.dataset.signedIn === "true";
     var grab = document.createElement("canvas");
-    var ws = null, camera = null, classes = [], buckets = [], bucketS = 5, result = null;
+    var ws = null, camera = null, classes = [], buckets = [], bucketS = 5, result = null, thing = "face";
     var inFlight = false, sentAt = 0, lastSend = 0, replies = [], latencies = [], shown = 0, sent = 0, timer = null;
 
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.WebSocket) {
@@ -166,9 +171,20 @@
       return scheme + "//" + location.host + root.dataset.wsPath + "?recognizer=" + encodeURIComponent(select.value);
     }
 
+    // Faces come with the room's mood; a house number with the number itself, large.
+    function showThing() {
+      thing = select.selectedOptions[0] ? select.selectedOptions[0].dataset.thing : "face";
+      root.dataset.thing = thing;
+      mood.hidden = thing === "digit";
+    }
+
+    function found() { return result ? result.faces || result.digits : []; }
+
     function connect() {
       buckets = [];
       result = null;
+      facesList.textContent = "";  // the other recognizer's items (faces have buttons, digits none)
+      showNumber();
       drawMood(chart, buckets, classes);
       ws = new WebSocket(socketUrl());
       ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
@@ -191,11 +207,12 @@
         pump();
       } else if (msg.type === "result") {
         arrived();
-        addBucket(msg.bucket);
+        if (!msg.digits) addBucket(msg.bucket);
         if (!camera) return;  // answered after Stop: counted in the mood, but the video is gone
         result = msg;
         drawBoxes();
         listFaces();
+        showNumber();
         pump();
       } else if (msg.type === "error") {
         if (msg.fatal) stop();  // the server closes the socket after a fatal error
@@ -203,7 +220,8 @@
         (msg.frame !== undefined || msg.fatal ? status : notice).textContent = msg.message;
       } else if (msg.type === "reviewed") {
         notice.textContent = "";
-        notice.appendChild(document.createTextNode("Face #" + (msg.face + 1) + " (" + msg.label + ") is in the review queue. "));
+        notice.appendChild(document.createTextNode((msg.number !== undefined ? "Number " + msg.number
+          : "Face #" + (msg.face + 1) + " (" + msg.label + ")") + " is in the review queue. "));
         var link = document.createElement("a");
         link.href = msg.url;
         link.textContent = "Open it";
@@ -268,6 +286,7 @@
 
     function drawBoxes() {
       var ctx = overlay.getContext("2d");
+      overlay.dataset.number = result && result.steady ? result.steady.number : "";
       if (!result) { ctx.clearRect(0, 0, overlay.width, overlay.height); overlay.dataset.boxes = "0"; return; }
       if (overlay.width !== result.width || overlay.height !== result.height) {
         overlay.width = result.width;
@@ -278,10 +297,11 @@
       ctx.lineWidth = Math.max(2, unit * 0.5);
       ctx.font = "600 " + Math.round(unit * 3) + "px system-ui, sans-serif";
       ctx.textBaseline = "bottom";
-      result.faces.forEach(function (face, i) {
+      found().forEach(function (face, i) {
         var x = face.box[0], y = face.box[1], w = face.box[2], h = face.box[3];
         var color = colorOf(face.label, classes);
-        var text = (i + 1) + " " + face.label + " " + Math.round(face.confidence * 100) + "%";
+        // A digit's box is narrow: its label alone fits above it (the list beside gives each confidence).
+        var text = result.digits ? face.label : (i + 1) + " " + face.label + " " + Math.round(face.confidence * 100) + "%";
         ctx.strokeStyle = color;
         ctx.strokeRect(x, y, w, h);
         var tw = ctx.measureText(text).width + unit * 1.2, th = unit * 3.8;
@@ -291,13 +311,35 @@
         ctx.fillStyle = "#fff";
         ctx.fillText(text, spot.x + unit * 0.6, spot.y + th - unit * 0.4);
       });
-      overlay.dataset.boxes = String(result.faces.length);
-      stats.faces.textContent = String(result.faces.length);
+      if (result.steady && result.steady.number) drawNumber(ctx, result.steady, unit);
+      overlay.dataset.boxes = String(found().length);
+      stats.faces.textContent = String(found().length);
+    }
+
+    // The number shown, large in the top left corner, with how sure the reader is of it.
+    function drawNumber(ctx, steady, unit) {
+      var text = steady.number + "  " + Math.round(steady.confidence * 100) + "%";
+      ctx.font = "700 " + Math.round(unit * 9) + "px system-ui, sans-serif";
+      ctx.fillStyle = "rgba(17, 17, 17, 0.7)";
+      ctx.fillRect(unit, unit, ctx.measureText(text).width + unit * 3, unit * 11);
+      ctx.fillStyle = "#fff";
+      ctx.fillText(text, unit * 2.5, unit * 11);
+    }
+
+    function showNumber() {
+      var steady = result && result.steady;
+      numberValue.textContent = steady && steady.number ? steady.number : "—";
+      numberValue.dataset.agree = steady ? steady.agree + "/" + steady.of : "";
+      if (reviewNumber) reviewNumber.disabled = !(steady && steady.number);
+      if (!steady) return;
+      numberAgree.textContent = steady.number
+        ? Math.round(steady.confidence * 100) + "% sure; " + steady.agree + " of the last " + steady.of + " frames read it."
+        : "No number: " + steady.agree + " of the last " + steady.of + " frames read none.";
     }
 
     // List items are reused, so a button under the pointer stays the same element between frames.
     function listFaces() {
-      var faces = result ? result.faces : [];
+      var faces = found();
       while (facesList.children.length < faces.length) facesList.appendChild(faceItem(facesList.children.length));
       Array.prototype.forEach.call(facesList.children, function (item, i) {
         item.hidden = i >= faces.length;
@@ -314,7 +356,7 @@
       what.className = "what";
       item.appendChild(swatch);
       item.appendChild(what);
-      if (signedIn) {
+      if (signedIn && thing === "face") {
         var button = document.createElement("button");
         button.type = "button";
         button.className = "button small";
@@ -327,13 +369,21 @@
     }
 
     function review(i) {
-      if (!result || i >= result.faces.length) return;
+      if (!result || !result.faces || i >= result.faces.length) return;
       notice.textContent = "Sending face #" + (i + 1) + "…";
       send({ type: "review", frame: result.frame, face: i });
     }
 
+    // The number shown is sent with the latest frame that read it, which may be a little older than this one.
+    function reviewShown() {
+      if (!result || !result.steady || !result.steady.number) return;
+      notice.textContent = "Sending " + result.steady.number + "…";
+      send({ type: "review", frame: result.steady.frame });
+    }
+
     overlay.addEventListener("click", function (event) {
       if (!signedIn || !result) return;
+      if (result.digits) { reviewShown(); return; }
       var rect = overlay.getBoundingClientRect();
       var x = (event.clientX - rect.left) * overlay.width / rect.width;
       var y = (event.clientY - rect.top) * overlay.height / rect.height;
@@ -358,6 +408,7 @@
       result = null;
       drawBoxes();
       listFaces();
+      showNumber();
       // The figures were of a running camera: left standing over a black video they would read as current.
       Object.keys(stats).forEach(function (name) { stats[name].textContent = "—"; });
       startButton.hidden = false;
@@ -387,10 +438,12 @@
     });
     stopButton.addEventListener("click", stop);
     // A different recognizer is a different session: reconnect when the camera starts next.
-    select.addEventListener("change", function () { if (ws) ws.close(); });
+    select.addEventListener("change", function () { showThing(); if (ws) ws.close(); });
+    if (reviewNumber) reviewNumber.addEventListener("click", reviewShown);
     if (saveButton) saveButton.addEventListener("click", function () { saved.textContent = "Saving…"; send({ type: "save" }); });
     if (snapshots) snapshots.addEventListener("change", function () { send({ type: "snapshots", on: snapshots.checked }); });
     window.addEventListener("resize", function () { drawMood(chart, buckets, classes); });
+    showThing();
     drawMood(chart, buckets, classes);
   }
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
+from PIL import Image
 from simple_websocket import Client
 
-from scripts.live_video import frames, jpeg
+from number_support import render
+from scripts.live_video import SIZE, frames, jpeg
 
 TIMEOUT_S = 30  # a reply waits for at most one classification on a busy two-core machine
 
@@ -16,6 +19,21 @@ TIMEOUT_S = 30  # a reply waits for at most one classification on a busy two-cor
 def five_faces() -> bytes:
     """One 640×480 JPEG frame with five faces, as the browser sends it."""
     return jpeg(next(frames(1)))
+
+
+@pytest.fixture(scope="session")
+def number_frame() -> tuple[bytes, list[tuple[int, int, int, int]]]:
+    """One 640×480 JPEG frame of a door with the number "126" on it, and the box of every digit in the frame."""
+    plate, boxes = render("126", 60, np.random.default_rng(1))
+    frame, at = Image.new("RGB", SIZE, (96, 104, 112)), (200, 160)
+    frame.paste(plate, at)
+    return jpeg(frame, quality=90), [(x + at[0], y + at[1], w, h) for x, y, w, h in boxes]
+
+
+@pytest.fixture(scope="session")
+def blank_frame() -> bytes:
+    """One 640×480 JPEG frame of a plain wall: no face, no number."""
+    return jpeg(Image.new("RGB", SIZE, (96, 104, 112)))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import LiveSession, Prediction, Status
 from app.services import classification, review
 from app.storage import StorageError
-from live_support import five_faces, live_socket, served  # noqa: F401 - fixtures
+from live_support import blank_frame, five_faces, live_socket, number_frame, served  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -66,6 +66,78 @@ def test_a_face_of_an_earlier_frame_can_be_sent_until_it_is_forgotten(app, login
             assert "names a frame and a face" in ws.ask(bad)["message"]
     with app.app_context():
         assert db.session.query(Prediction).count() == 1
+
+
+def test_the_number_shown_goes_to_review_with_every_digit_and_is_confirmed_whole(app, login, live_socket,
+                                                                                 number_frame, blank_frame):
+    client = login()
+    with live_socket("?recognizer=digits", signed_in=True) as ws:
+        read = ws.ask(number_frame[0])
+        shown = ws.ask(blank_frame)["steady"]  # the number is still shown: it is sent with the frame that read it
+        assert (shown["number"], shown["frame"]) == (read["number"], read["frame"])
+        reviewed = ws.ask({"type": "review", "frame": shown["frame"]})
+    assert reviewed == {"type": "reviewed", "frame": read["frame"], "number": read["number"],
+                        "prediction_id": reviewed["prediction_id"], "url": reviewed["url"]}
+    with app.app_context():
+        prediction = db.session.get(Prediction, reviewed["prediction_id"])
+        [result] = prediction.results
+        assert (prediction.width, prediction.height) == (640, 480) and prediction.photo_key
+        assert result.recognizer == "digits" and result.number == result.read_number == read["number"]
+        assert [d.box for d in result.in_reading_order] == [tuple(d["box"]) for d in read["digits"]]
+        assert all(d.status == Status.UNREVIEWED and d.crop_key.startswith("inbox/digits/") for d in result.detections)
+        assert len(review.queue("digits", limit=10)) == 3
+
+    page = client.get(reviewed["url"]).get_data(as_text=True)
+    assert f'data-test="number">{read["number"]}<' in page and 'data-test="confirm-number"' in page
+    confirmed = client.post(f"/predictions/{reviewed['prediction_id']}/number", data={"number": read["number"]})
+    assert confirmed.status_code == 302
+    with app.app_context():
+        assert {d.status for d in db.session.get(Prediction, reviewed["prediction_id"]).detections} == {Status.CONFIRMED}
+        assert review.queue("digits") == []
+
+
+def test_a_number_is_sent_once_per_frame_and_only_from_a_frame_that_read_one(app, login, live_socket, number_frame,
+                                                                             blank_frame):
+    login()
+    with live_socket("?recognizer=digits", signed_in=True) as ws:
+        read = ws.ask(number_frame[0])["frame"]
+        blank = ws.ask(blank_frame)["frame"]
+        for bad in ({"type": "review"}, {"type": "review", "frame": read, "face": 0},
+                    {"type": "review", "frame": True}):
+            assert "A number's review names its frame" in ws.ask(bad)["message"]
+        assert ws.ask({"type": "review", "frame": blank}) == {"type": "error",
+                                                              "message": f"Frame {blank} read no number."}
+        assert ws.ask({"type": "review", "frame": read})["type"] == "reviewed"
+        assert ws.ask({"type": "review", "frame": read}) == {
+            "type": "error", "message": f"The number of frame {read} is already in the review queue."}
+        gone = ws.ask({"type": "review", "frame": 99})
+        assert gone == {"type": "error", "message": "Frame 99 is no longer kept; send the number shown now."}
+    with app.app_context():
+        assert db.session.query(Prediction).count() == 1
+
+
+def test_a_saved_digits_session_lists_the_numbers_read_and_has_no_mood_chart(app, login, live_socket, number_frame,
+                                                                            blank_frame):
+    client = login()
+    with live_socket("?recognizer=digits", signed_in=True) as ws:
+        number = ws.ask(number_frame[0])["number"]
+        for frame in (number_frame[0], blank_frame, blank_frame, blank_frame):
+            ws.ask(frame)
+        saved = ws.ask({"type": "save"})
+    assert saved["frames"] == 5
+    with app.app_context():
+        session = db.session.get(LiveSession, saved["session_id"])
+        # Two frames with the number, three without: the fourth frame ties and still shows it.
+        assert session.reads_numbers and session.counts == {number: 4}
+        assert session.numbers == [{"number": number, "from_s": 0, "to_s": 600, "frames": 4}]
+        assert (session.frames, session.faces, session.peak_faces) == (5, 4, 1)
+
+    page = client.get(saved["url"]).get_data(as_text=True)
+    assert 'data-test="session-number"><td><strong>' + number + "</strong>" in page
+    assert "0:00–0:00" in page and 'data-test="session-number-frames">4<' in page
+    assert "data-series=" not in page and "Room mood" not in page and "Expressions" not in page
+    listing = client.get("/live/sessions").get_data(as_text=True)
+    assert f'data-test="session-top">read {number}</span>' in listing and "faces" not in listing.split("history-list")[1]
 
 
 def test_saving_keeps_the_mood_summary_and_never_a_frame(app, login, live_socket, five_faces, stored):

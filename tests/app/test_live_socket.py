@@ -10,7 +10,8 @@ from simple_websocket import ConnectionClosed, ConnectionError as RefusedError
 from sqlalchemy.exc import OperationalError
 
 from app.live import DEFAULTS
-from live_support import TIMEOUT_S, five_faces, live_socket, served  # noqa: F401 - fixtures
+from app.services import classification
+from live_support import TIMEOUT_S, blank_frame, five_faces, live_socket, number_frame, served  # noqa: F401
 from ml.recognizers import get
 
 EMOTION7 = get("emotion7")
@@ -51,14 +52,42 @@ def test_emotion4_is_chosen_by_query(live_socket, five_faces):
         assert {f["label"] for f in ws.ask(five_faces)["faces"]} <= set(get("emotion4").classes)
 
 
-@pytest.mark.parametrize("query, message", [("?recognizer=digits", "Live mode works with emotion7, emotion4"),
-                                            ("?recognizer=nope", "not 'nope'")])
-def test_a_recognizer_without_faces_is_refused_and_the_socket_closes(live_socket, query, message):
+@pytest.mark.parametrize("query", ["?recognizer=nope", "?recognizer=digits%20or%20faces"])
+def test_an_unknown_recognizer_is_refused_and_the_socket_closes(live_socket, query):
     with live_socket(query, ready=False) as ws:
         error = ws.reply()
-        assert error["type"] == "error" and error["fatal"] is True and message in error["message"]
+        assert error["type"] == "error" and error["fatal"] is True
+        assert error["message"].startswith("Live mode works with emotion7, emotion4, digits, not ")
         with pytest.raises(ConnectionClosed):
             ws.client.receive(timeout=TIMEOUT_S)
+
+
+def _inside(box, truth) -> bool:
+    x, y = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return truth[0] <= x <= truth[0] + truth[2] and truth[1] <= y <= truth[1] + truth[3]
+
+
+def test_digits_read_every_digit_of_a_frame_and_show_the_number_most_frames_read(live_socket, number_frame,
+                                                                                   blank_frame):
+    frame, truth = number_frame
+    with live_socket("?recognizer=digits", ready=False) as ws:
+        ready = ws.reply()
+        assert ready["recognizer"] == "digits" and ready["thing"] == "digit" and ready["number_frames"] == 7
+        read = ws.ask(frame)
+        assert read["type"] == "result" and "faces" not in read and (read["width"], read["height"]) == (640, 480)
+        assert len(read["digits"]) == 3 and all(_inside(d["box"], t) for d, t in zip(read["digits"], truth))
+        assert read["number"] == "".join(d["label"] for d in read["digits"])
+        assert 0 < read["confidence"] <= 1
+        assert read["steady"] == {"number": read["number"], "confidence": read["confidence"], "agree": 1, "of": 1,
+                                  "frame": 1}
+
+        gone = ws.ask(blank_frame)  # one frame without it: a tie, and the number shown holds
+        assert gone["digits"] == [] and gone["number"] == "" and gone["confidence"] == 0
+        assert gone["steady"] == {**read["steady"], "of": 2}
+        assert ws.ask(blank_frame)["steady"] == {"number": "", "confidence": 0, "agree": 2, "of": 3, "frame": None}
+        # The mood counts the number shown as the frame's label, so a saved session knows what was read when.
+        assert ws.ask(frame)["bucket"] == {"t": 0, "frames": 4, "faces": 2, "peak": 1,
+                                           "counts": {read["number"]: 2}}
 
 
 def test_frames_sent_faster_than_answered_are_dropped_not_queued(live_socket, five_faces):
@@ -143,12 +172,16 @@ def test_a_plain_request_to_the_socket_is_a_client_error(client):
     assert response.status_code == 400
 
 
-def test_anonymous_users_can_neither_save_nor_send_to_review(live_socket, five_faces):
+def test_anonymous_users_can_neither_save_nor_send_to_review(live_socket, five_faces, number_frame):
     with live_socket() as ws:
         result = ws.ask(five_faces)
         review = ws.ask({"type": "review", "frame": result["frame"], "face": 0})
         assert review == {"type": "error", "message": "Sign in to send faces to review."}
         assert ws.ask({"type": "save"}) == {"type": "error", "message": "Sign in to save a session."}
+    with live_socket("?recognizer=digits") as ws:
+        result = ws.ask(number_frame[0])
+        review = ws.ask({"type": "review", "frame": result["frame"]})
+        assert review == {"type": "error", "message": "Sign in to send numbers to review."}
 
 
 
@@ -161,3 +194,16 @@ def test_a_busy_database_at_the_start_is_a_readable_fatal_error(live_socket, mon
         assert ws.reply() == {"type": "error", "message": "The database is busy; try again in a moment.", "fatal": True}
         with pytest.raises(ConnectionClosed):
             ws.client.receive(timeout=TIMEOUT_S)
+
+
+@pytest.mark.parametrize("second_look", [False, True])
+def test_live_frames_are_read_without_the_second_look_unless_configured(app, live_socket, number_frame,
+                                                                        monkeypatch, second_look):
+    assert app.config["LIVE_SECOND_LOOK"] is False  # the default
+    app.config["LIVE_SECOND_LOOK"] = second_look  # read when a stream starts
+    looks, reader_for = [], classification.reader_for
+    monkeypatch.setattr(classification, "reader_for",
+                        lambda model, look=True: looks.append(look) or reader_for(model, look))
+    with live_socket("?recognizer=digits") as ws:
+        assert len(ws.ask(number_frame[0])["digits"]) == 3
+    assert looks == [second_look]
