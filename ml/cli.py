@@ -29,8 +29,16 @@ def _train(args) -> int:
                          optimizer=args.optimizer,
                          schedule=args.schedule, warmup_epochs=args.warmup, weight_decay=args.weight_decay,
                          augment=args.augment, label_smoothing=args.label_smoothing)
+    extra, targets = {"command": "python -m ml " + shlex.join(args.argv)}, None
+    if args.teacher:
+        from ml import artifact  # noqa: PLC0415
+        from ml.finetune import distillation_targets
+
+        targets = distillation_targets(args.teacher, dataset, len(dataset), args.distill)
+        extra["distillation"] = {"teacher": args.teacher, "teacher_version": artifact.version(args.teacher),
+                                 "weight": args.distill}
     out = train(recognizer, dataset, args.out or Path("instance/runs") / recognizer.name, config,
-                extra_metadata={"command": "python -m ml " + shlex.join(args.argv)})
+                extra_metadata=extra, targets=targets)
     print(f"artifact written to {out}")
     return 0
 
@@ -251,6 +259,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", default="basic", choices=["basic", "strong"],
                    help="strong: larger shifts, scale and rotation, brightness, random erasing (long schedules)")
     t.add_argument("--init", help="artifact directory to fine-tune from")
+    t.add_argument("--teacher", help="artifact directory (e.g. an ensemble) whose probabilities the targets blend in")
+    t.add_argument("--distill", type=float, default=0.5, help="with --teacher: the teacher's share of each target")
     t.add_argument("--negatives", help="numbers: a folder of photos without digits (e.g. faces) for 10%% of windows")
     t.add_argument("--out", help="artifact directory (default instance/runs/<recognizer>); rerun to resume")
     t.set_defaults(func=_train)
