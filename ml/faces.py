@@ -94,18 +94,23 @@ class FaceDetector:
         if size != (width, height):
             # Area averaging keeps the edges when shrinking; enlarging needs interpolation.
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        # The network takes BGR, planar, in a frame padded with zeros to multiples of its coarsest stride (OpenCV's
-        # split copies the planes out faster than numpy's strided transpose).
-        padded = np.zeros((1, 3, _round_up(size[1]), _round_up(size[0])), np.float32)
-        padded[0, :, :size[1], :size[0]] = cv2.split(rgb)[::-1]
-        with self._lock:
-            outputs = dict(zip(OUTPUTS, self._session.run(OUTPUTS, {"input": padded}), strict=True))
-        rows = decode(outputs, padded.shape[3], self.score_threshold)
+        outputs = self.outputs(rgb)
+        rows = decode(outputs, _round_up(size[0]), self.score_threshold)
         if not len(rows):
             return []
         keep = cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), self.score_threshold,
                                 self.nms_threshold, top_k=5000)
         return [_face(rows[i], scale, width, height) for i in np.asarray(keep, int).ravel()]
+
+    def outputs(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
+        """YuNet's raw outputs (OUTPUTS) for an H×W×3 RGB array already at the search size."""
+        height, width = rgb.shape[:2]
+        # The network takes BGR, planar, in a frame padded with zeros to multiples of its coarsest stride (OpenCV's
+        # split copies the planes out faster than numpy's strided transpose).
+        padded = np.zeros((1, 3, _round_up(height), _round_up(width)), np.float32)
+        padded[0, :, :height, :width] = opencv().split(rgb)[::-1]
+        with self._lock:
+            return dict(zip(OUTPUTS, self._session.run(OUTPUTS, {"input": padded}), strict=True))
 
 
 STRIDES = (8, 16, 32)
