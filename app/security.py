@@ -110,13 +110,12 @@ def admin_caller() -> bool:
     is an admin's job, so the per-user upload limit does not apply to them."""
     from flask_login import current_user  # noqa: PLC0415
 
-    from app.services import accounts  # noqa: PLC0415
+    from app.api.auth import token_row  # noqa: PLC0415
 
     if current_user.is_authenticated:
         return bool(current_user.is_admin)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    return bool(user and user.is_admin)
+    row = token_row()
+    return bool(row and row.user.is_admin)
 
 
 def content_security_policy() -> str:

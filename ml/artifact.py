@@ -36,14 +36,16 @@ def library_versions() -> dict[str, str]:
             "keras": keras.__version__, "numpy": numpy.__version__}
 
 
-def export_lite(model, path: Path) -> None:
-    """Convert a Keras model to a LiteRT flatbuffer, the lean format serving loads: weights stored as int8."""
+def export_lite(model, path: Path, quantize: bool = True) -> None:
+    """Convert a Keras model to a LiteRT flatbuffer, the lean format serving loads: weights stored as int8 unless
+    `quantize` is false."""
     import tensorflow as tf  # noqa: PLC0415
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    # Dynamic-range quantization: int8 weights, float activations. A quarter of the file and ~7 MB less worker
-    # RSS per loaded model, at the same speed; emotion7's FER-2013 test accuracy moved by no image.
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize:
+        # Dynamic-range quantization: int8 weights, float activations. A quarter of the file and ~7 MB less worker
+        # RSS per loaded model, at the same speed; emotion7's FER-2013 test accuracy moved by no image.
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
     # The converter's SavedModel step prints every captured tensor (~40 lines) into training's progress output.
     with contextlib.redirect_stdout(io.StringIO()):
         flatbuffer = converter.convert()

@@ -10,6 +10,9 @@ from werkzeug.exceptions import Unauthorized
 from app.services import accounts
 
 
+_UNSEEN = object()  # no admin check looked the request's token up
+
+
 def unauthorized(message: str, scheme: str) -> Unauthorized:
     """A 401 whose WWW-Authenticate header tells the client which scheme to use."""
     return Unauthorized(message, www_authenticate=WWWAuthenticate(scheme, {"realm": "VisionLoop"}))
@@ -26,17 +29,33 @@ def basic_user():
     return user
 
 
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header; None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def token_row():
+    """The valid token row of the request's bearer token, or None, for the upload limit's admin check
+    (security.admin_caller); kept for `token_required`, so an upload looks its token up once."""
+    token = bearer_token()
+    g.token_row = accounts.token_row(token) if token else None
+    return g.token_row
+
+
 def token_required(view):
     """Run `view` with g.user (and g.token) set from `Authorization: Bearer <token>`; 401 otherwise."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token()
+        if token is None:
             raise unauthorized("Send a token: Authorization: Bearer <token> (POST /api/v1/tokens gives one).",
                                "Bearer")
-        row = accounts.token_row(token.strip())
+        # Taken, not read: a view retried after a locked database (app.busy) looks the token up afresh.
+        row = g.pop("token_row", _UNSEEN)
+        if row is _UNSEEN:
+            row = accounts.token_row(token)
         if row is None:
             raise unauthorized("The token is invalid, expired or revoked.", "Bearer")
         g.token, g.user = row, row.user

@@ -32,7 +32,7 @@ feedback.csv          every label given on your photos and every label you gave 
                       with how long the item was on screen before it (seen_ms; empty when not measured)
 live_sessions.json    saved live sessions: times, recognizer, frames, faces, label counts, 5-second buckets,
                       snapshot paths (a digits session counts the number shown in each frame as its label)
-photos/<prediction id>.jpg                      the stored photos (re-encoded, without EXIF)
+photos/<prediction id>.jpg                      the stored photos (JPEG, without EXIF)
 crops/<recognizer>/<detection id>.png           what each model saw
 live/<session id>/<seconds>.jpg                 live snapshots you chose to keep
 Files missing from storage are listed with an empty path.

@@ -129,12 +129,6 @@ def token_row(token: str) -> ApiToken | None:
     return row
 
 
-def user_for_token(token: str) -> User | None:
-    """The owner of a valid, unexpired token."""
-    row = token_row(token)
-    return row.user if row is not None else None
-
-
 def stats(user: User) -> dict[str, int]:
     """How much a user has done: photos kept, detections (boxes marked not a face left out), feedback given."""
     photos = db.session.scalar(select(func.count(Prediction.id)).where(Prediction.user_id == user.id))

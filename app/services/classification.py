@@ -63,6 +63,7 @@ class Classification:
     image: Image.Image
     gps: tuple[float, float] | None
     results: list[RecognizerResult] = field(default_factory=list)
+    upload: bytes = b""  # the file as sent (none for a live frame): kept without its metadata when it is a JPEG
 
     @property
     def duration_ms(self) -> float:
@@ -162,7 +163,7 @@ def classify(data: bytes, names: Iterable[str]) -> Classification:
         image, gps = imaging.decode(data, current_app.config["MAX_IMAGE_PIXELS"])
     except ImageError as exc:
         raise UploadError(str(exc)) from None
-    outcome = Classification(image, gps)
+    outcome = Classification(image, gps, upload=data)
     faces = FacesOnce(current_app.config["FACE_DETECT_SIDE"])
     for name, model in models.items():
         started = time.perf_counter()

@@ -45,7 +45,7 @@ def lock(prediction_id: int, detection_id: int | None = None) -> None:
 
 
 def photo_key() -> str:
-    """A new key for an upload's re-encoded photo, kept until its prediction is deleted. Named before the row
+    """A new key for an upload's stored photo, kept until its prediction is deleted. Named before the row
     exists, so storing a result is one INSERT per row and no UPDATE."""
     return f"photos/{uuid.uuid4().hex}.jpg"
 
@@ -103,7 +103,7 @@ def record(user: User, outcome: Classification, location: tuple[float, float] | 
     written = []
     try:
         prediction.photo_key = photo_key()
-        storage.current().put(prediction.photo_key, imaging.jpeg_bytes(outcome.image))
+        storage.current().put(prediction.photo_key, imaging.photo_bytes(outcome.upload, outcome.image))
         written.append(prediction.photo_key)
         for detection, recognizer, crop in crops:
             detection.crop_key = inbox_key(recognizer)

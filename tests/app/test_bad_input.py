@@ -146,7 +146,7 @@ def test_image_bytes_sent_without_multipart(client, token_for, face_jpeg):
     assert response.status_code == 400 and response.is_json
 
 
-def test_no_jpeg_comment_survives_the_re_encode(login, upload, app, encode):
+def test_no_jpeg_comment_survives_in_the_kept_photo(login, upload, app, encode):
     login()
     photo = encode(Image.new("RGB", (120, 80), (200, 210, 220)), "JPEG", comment=b"<?php system($_GET['c']); ?>")
     assert upload(photo, ["digits"]).status_code == 302

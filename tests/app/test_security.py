@@ -65,6 +65,31 @@ def test_an_admin_token_is_not_throttled_by_the_upload_limit(tight_limits, clien
     assert [send(user) for _ in range(3)] == [201, 201, 429]  # everyone else keeps the limit
 
 
+def test_an_api_upload_looks_its_token_up_once(client, plain_png, token_for, app):
+    from sqlalchemy import event  # noqa: PLC0415
+
+    from app.extensions import db  # noqa: PLC0415
+
+    headers, lookups = token_for(), []
+
+    def send():
+        return client.post("/api/v1/predictions", headers=headers,
+                           data={"image": (io.BytesIO(plain_png), "a.png"), "recognizers": "digits"}).status_code
+
+    def note(conn, cursor, statement, *args):
+        lookups.extend([statement] if "FROM api_tokens" in statement else [])
+
+    assert send() == 201  # the token's first use is recorded (a commit, then its row is read again)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert send() == 201
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(lookups) == 1  # the upload limit's admin check and the view share it
+
+
 @pytest.fixture
 def limits_off(tight_limits, app_settings):
     app_settings.update(RATELIMIT_ENABLED=False)  # Flask-Limiter's own switch, e.g. for a benchmark

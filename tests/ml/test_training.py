@@ -87,6 +87,23 @@ def test_litert_matches_keras_on_the_same_batch(trained, folders):
     assert (lite_probs.argmax(1) == keras_probs.argmax(1)).all()
 
 
+def test_an_unquantized_export_gives_keras_outputs_to_float_precision(trained, folders, tmp_path):
+    model, batch = artifact.load_keras(trained), load(folders, get("emotion4"), "test").images
+    artifact.export_lite(model, tmp_path / "float.tflite", quantize=False)
+    from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415
+
+    interpreter = Interpreter(model_path=str(tmp_path / "float.tflite"))
+    interpreter.resize_tensor_input(0, batch.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], batch.astype(np.float32))
+    interpreter.invoke()
+    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(lite, model.predict(batch.astype(np.float32), verbose=0), atol=1e-5)
+    quantized = Interpreter(model_path=str(trained / artifact.LITE_FILE))
+    assert {np.int8} & {t["dtype"] for t in quantized.get_tensor_details()}
+    assert not {np.int8} & {t["dtype"] for t in interpreter.get_tensor_details()}
+
+
 def test_export_rewrites_a_broken_lean_file_from_the_keras_model(trained, folders, tmp_path, capsys):
     copy = shutil.copytree(trained, tmp_path / "emotion4")
     (copy / artifact.LITE_FILE).write_bytes(b"not a flatbuffer")
