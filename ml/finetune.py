@@ -41,6 +41,17 @@ def carve(data: Dataset, fraction: float, seed: int = 1234) -> tuple[Dataset, Da
     return train, validation
 
 
+def unseen_by(artifact_dir: str | Path, data: Dataset) -> tuple[Dataset, Dataset]:
+    """`data` split into the rows the artifact may have trained on and the rows its training held out (by content
+    id; none when it did not record them): images it never learned from, so they can say how sure it is."""
+    from ml import artifact  # noqa: PLC0415
+    from ml.train import held_out_rows, image_ids
+
+    held = artifact.validation_ids(artifact_dir)
+    unseen = held_out_rows(image_ids(data.images), held) if held and len(data) else np.zeros(len(data), bool)
+    return data.subset(np.flatnonzero(~unseen)), data.subset(np.flatnonzero(unseen))
+
+
 def sample_folder(root: str | Path, split: str, recognizer: Recognizer, per_class: int = 0,
                   seed: int = 1234) -> Dataset:
     """Up to `per_class` images per class of a split (0: all), the same ones every time: from class folders
@@ -122,8 +133,9 @@ def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_d
     """Continue training the model in `init_dir` on `data`; the best epoch on `validation` becomes an artifact
     in `out_dir`, its temperature fitted on `calibrate_on` when that holds MIN_CALIBRATION images or more
     (else on `validation`); the first `freeze` share of the layers stays as it was."""
-    from ml.calibration import calibrate_artifact  # noqa: PLC0415
-    from ml.train import TrainConfig, train  # noqa: PLC0415 - imports TensorFlow
+    from ml import artifact  # noqa: PLC0415
+    from ml.calibration import calibrate_artifact
+    from ml.train import TrainConfig, image_ids, train  # noqa: PLC0415 - imports TensorFlow
 
     # No class weights: the base sample is already near class-balanced, and weighting it again moves the
     # candidate's class priors away from the champion's (measured: it costs base-test accuracy).
@@ -134,6 +146,8 @@ def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_d
     if calibrate_on is not None and len(calibrate_on) >= MIN_CALIBRATION:
         calibrate_artifact(out, calibrate_on.images, calibrate_on.labels,
                            f"{calibrate_on.source} [{calibrate_on.split}]")
+        # What the candidate never learned from (its validation slices hold base images its parent trained on).
+        artifact.write_validation_ids(out, image_ids(calibrate_on.images))
     return out
 
 

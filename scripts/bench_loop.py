@@ -1,13 +1,14 @@
 """Benchmark the learning loop end to end, as users would drive it.
 
-Simulated users send digit images from a domain the shipped digits model never saw (printed digits in
-several fonts on noisy coloured plates) through the JSON API, correct the wrong answers, and an admin
-triggers a retrain. Reported: accuracy on the rest of that domain (through the API) and on the base test
+Simulated users (several accounts, so the grouped hold-outs have groups to split) send digit images from a
+domain the shipped digits model never saw (printed digits in several fonts on noisy coloured plates) through the
+JSON API, confirm the right answers and correct the wrong ones, and an admin triggers a retrain. Reported: accuracy on the rest of that domain (through the API) and on the base test
 split before and after, the time taken, and labels lost (corrections missing from the run's frozen data); with
 --numbers, whole house numbers read right on SVHN's test photos (ml.number_eval, the served number reader) before
 and after.
 
-    python scripts/bench_loop.py [--feedback 400] [--eval 600] [--epochs 3] [--base-per-class 300] [--numbers] [--keep]
+    python scripts/bench_loop.py [--feedback 400] [--users 10] [--eval 600] [--epochs 3] [--base-per-class 300]
+                                 [--numbers] [--keep]
     python scripts/bench_loop.py --mode faces [--repeats 3] [--max-corrections 300]   # see bench_loop_faces.py
 
 It runs on a temporary database and storage, removed afterwards unless --keep; the real instance folder is
@@ -44,7 +45,7 @@ from app.services import accounts, registry, retraining, training  # noqa: E402
 
 FONTS = [p for p in sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf"))
          if p.name.startswith(("DejaVu", "cmr", "cmss", "cmb", "STIXGeneral"))]
-EMAIL, PASSWORD = "bench@example.com", "bench-password"
+EMAIL, PASSWORD = "bench{}@example.com", "bench-password"
 FEEDBACK_PARTS = ("feedback_train", "feedback_validation", "feedback_gate")
 
 
@@ -65,7 +66,7 @@ def printed_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
 class Api:
     """The JSON API over loopback HTTP, as an outside client uses it."""
 
-    def __init__(self, base: str, email: str = EMAIL, password: str = PASSWORD):
+    def __init__(self, base: str, email: str = EMAIL.format(0), password: str = PASSWORD):
         self.base = base
         basic = base64.b64encode(f"{email}:{password}".encode()).decode()
         self.token = self._call("POST", "/api/v1/tokens", headers={"Authorization": f"Basic {basic}"})["token"]
@@ -127,6 +128,7 @@ def main() -> int:
     """Run the benchmark and print its report; exit 1 when a target is missed or a label is lost."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feedback", type=int, default=400, help="new-domain images users send and correct")
+    parser.add_argument("--users", type=int, default=10, help="digits: accounts the feedback images are spread over")
     parser.add_argument("--eval", type=int, default=600, help="held-out new-domain images to measure on")
     parser.add_argument("--epochs", type=int, help="digits: 3; faces: RETRAIN_EPOCHS")
     parser.add_argument("--base-per-class", type=int, help="cap on base images per class (digits: 300; faces: "
@@ -174,10 +176,13 @@ def run(args: argparse.Namespace, work: Path) -> int:
         from app.schema import upgrade  # noqa: PLC0415
 
         upgrade()
-        accounts.create_user(EMAIL, PASSWORD)
+        for user in range(args.users):
+            accounts.create_user(EMAIL.format(user), PASSWORD)
         baseline = registry.ensure_baseline("digits")
         print(f"bench_loop: digits baseline {baseline.version}; base data {app.config['TRAIN_DATA']['digits']}")
-    api = Api(serve(app))
+    base = serve(app)
+    users = [Api(base, EMAIL.format(user)) for user in range(args.users)]
+    api = users[0]
 
     rng = np.random.default_rng(args.seed)
     labels = [int(v) for v in rng.integers(0, 10, args.feedback + args.eval)]
@@ -189,13 +194,15 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
     before, served_before = accuracy(api, eval_images, eval_labels)
     corrected = {}
-    for image, label in zip(sent_images, sent_labels):
-        response = api.classify(imaging.png_bytes(image))
+    for i, (image, label) in enumerate(zip(sent_images, sent_labels)):
+        user = users[i % len(users)]
+        response = user.classify(imaging.png_bytes(image))
         said = response["results"][0]["detections"][0]["label"]
+        user.correct(response["id"], str(label))
         if said != str(label):
-            api.correct(response["id"], str(label))
             corrected[response["id"]] = str(label)
-    print(f"users corrected {len(corrected)} of {args.feedback} answers through the API")
+    print(f"{len(users)} users confirmed {args.feedback - len(corrected)} and corrected {len(corrected)} of "
+          f"{args.feedback} answers through the API")
 
     with app.app_context():
         run, _ = retraining.request("digits", "cli")

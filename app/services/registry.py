@@ -21,6 +21,8 @@ from ml.recognizers import RECOGNIZERS
 log = logging.getLogger(__name__)
 
 FILES = (artifact.KERAS_FILE, artifact.LITE_FILE, artifact.METADATA_FILE)
+# Kept with a version when its artifact has it: the images its training held out, which retraining calibrates on.
+OPTIONAL_FILES = (artifact.VALIDATION_FILE,)
 
 
 class RegistryError(ValueError):
@@ -60,7 +62,7 @@ def register(recognizer: str, directory: Path, source: str, *, parent: ModelVers
     version = artifact.version(directory)
     prefix = f"models/{recognizer}/{version}"
     store = storage.current()
-    for name in FILES:
+    for name in FILES + tuple(n for n in OPTIONAL_FILES if (directory / n).is_file()):
         store.put(f"{prefix}/{name}", (directory / name).read_bytes())
     number = (db.session.scalar(select(func.max(ModelVersion.number))
                                 .where(ModelVersion.recognizer == recognizer)) or 0) + 1
@@ -172,7 +174,7 @@ def materialize(version: ModelVersion) -> Path:
     work = Path(tempfile.mkdtemp(dir=target.parent, prefix=".download-"))
     try:
         store = storage.current()
-        for name in FILES:
+        for name in FILES + tuple(n for n in OPTIONAL_FILES if store.exists(f"{version.artifact_key}/{n}")):
             (work / name).write_bytes(store.get(f"{version.artifact_key}/{name}"))
         if artifact.version(work) != version.version:
             raise artifact.ArtifactError(f"{version.artifact_key}: stored model does not match its version "

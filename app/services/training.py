@@ -116,12 +116,13 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
     _stage(run_id, echo, "loading data")
     root, where = base_data.root(run.recognizer)
     feedback, missing = feedback_examples(run.recognizer, run.labels_until)
-    base_train, base_val = finetune.carve(finetune.sample_folder(root, "train", recognizer,
-                                                                 config["RETRAIN_BASE_PER_CLASS"]),
-                                          config["RETRAIN_VALIDATION_PERCENT"] / 100)
+    base, base_unseen = finetune.unseen_by(parent_dir, finetune.sample_folder(root, "train", recognizer,
+                                                                              config["RETRAIN_BASE_PER_CLASS"]))
+    base_train, base_val = finetune.carve(base, config["RETRAIN_VALIDATION_PERCENT"] / 100)
     parts = {
         "base_train": base_train,
         "base_validation": base_val,
+        "base_unseen": base_unseen,
         "feedback_train": finetune.feedback_dataset(feedback[grouping.TRAIN], recognizer, "feedback_train"),
         "feedback_validation": finetune.feedback_dataset(feedback[grouping.VALIDATION], recognizer,
                                                          "feedback_validation"),
@@ -145,9 +146,11 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
     out = finetune.fine_tune(recognizer, data, parent_dir, work / "candidate", validation=validation,
                              epochs=config["RETRAIN_EPOCHS"], learning_rate=config["RETRAIN_LEARNING_RATE"],
                              batch_size=config["RETRAIN_BATCH_SIZE"], targets=targets,
-                             # The champion trained on the base sample's images: only feedback it never saw
-                             # (the grouped validation slice) can say how sure the candidate should be.
-                             calibrate_on=parts["feedback_validation"], freeze=config["RETRAIN_FREEZE"],
+                             # Only images the champion never trained on can say how sure the candidate should
+                             # be: the grouped feedback validation slice and the base images its training held out.
+                             calibrate_on=finetune.combine([parts["feedback_validation"], parts["base_unseen"]],
+                                                           "unseen feedback and base images"),
+                             freeze=config["RETRAIN_FREEZE"],
                              progress=lambda p: _stage(run_id, echo, "training", **p),
                              extra_metadata={"manifest_sha256": sha, "parent_version": parent.version,
                                              "fine_tuned": {"parent_version": parent.version,

@@ -1,6 +1,7 @@
 """Model registry: baselines registered on first use, versions on predictions, CLI, promotion, rollback, hot swap."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -31,8 +32,11 @@ def test_first_prediction_registers_the_shipped_baseline_and_records_its_version
         assert baseline.version == version and baseline.source == "baseline" and baseline.number == 1
         assert baseline.status == VersionStatus.CHAMPION and baseline.promoted_at is not None
         stored = sorted(k.rsplit("/", 1)[1] for k in app.extensions["storage"].keys(baseline.artifact_key))
-    assert stored == ["metadata.json", "model.keras", "model.tflite"]
+    assert stored == ["metadata.json", "model.keras", "model.tflite", "validation.txt"]
     assert _digits_version(client, token_for, upload, plain_png) == version  # registered once
+    with app.app_context():  # what its training held out travels with it: retraining calibrates on those images
+        held = (registry.materialize(baseline) / "validation.txt").read_text()
+    assert held == (Path(app_settings["MODELS_DIR"]) / "digits" / "validation.txt").read_text()
 
 
 def test_models_list_json_shows_every_baseline(app, runner):

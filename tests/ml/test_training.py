@@ -202,3 +202,18 @@ def test_reusing_an_artifacts_features_works_in_a_fresh_session(trained):
     keras.backend.clear_session()  # a new process: layer name counters start again at "dropout"
     model = models.build(f"from:{trained}", get("emotion4"))
     assert model.output_shape == (None, 4)
+
+
+def test_the_rows_a_model_held_out_are_told_apart_from_those_it_may_have_trained_on(trained, folders, tmp_path):
+    from ml.finetune import unseen_by  # noqa: PLC0415
+
+    data = load(folders, get("emotion4"), "train")
+    held = artifact.validation_ids(trained)
+    seen, unseen = unseen_by(trained, data)
+    assert len(unseen) and len(seen) + len(unseen) == len(data)
+    assert set(image_ids(unseen.images)) <= held and not set(image_ids(seen.images)) & held
+    bare = tmp_path / "bare"
+    shutil.copytree(trained, bare)
+    (bare / artifact.VALIDATION_FILE).unlink()
+    seen, unseen = unseen_by(bare, data)
+    assert len(seen) == len(data) and len(unseen) == 0
