@@ -28,7 +28,9 @@ def _wait(predicate, timeout: float, what: str) -> None:
 @pytest.fixture
 def env(tmp_path):
     """A process environment with its own SQLite database and broker (no server needed)."""
-    found = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    # An in-process Celery worker of an earlier test leaves CELERY_LOG_* in this process's environment.
+    found = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")
+             and not k.startswith("CELERY_")}
     return {**found, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
             "NAP_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", "FLASK_APP": "wsgi",
             "PATH": f"{ROOT / '.venv' / 'bin'}:{found['PATH']}"}
