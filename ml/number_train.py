@@ -300,18 +300,19 @@ def train_detector(labels_csv: str | Path, out_dir: str | Path, config: Detector
 
 
 PREPROCESSING = (f"ml.numbers.place: photo scaled by ml.numbers.detector_scale, top left on a {numbers.CANVAS}x"
-                 f"{numbers.CANVAS} canvas of its mean colour; a large photo also scaled by ml.numbers.fine_scale "
-                 f"on a {numbers.FINE_CANVAS}x{numbers.FINE_CANVAS} canvas ({numbers.FINE_LITE_FILE})")
+                 f"{numbers.CANVAS} canvas of its mean colour (4:3 or 3:4 when it fits, ml.numbers.canvas_for); "
+                 f"a large photo also scaled by ml.numbers.fine_scale on a canvas of side {numbers.FINE_CANVAS}")
 
 
 def export_detector(model, out: Path) -> None:
-    """The detector's LiteRT files, one per canvas size serving uses (LiteRT needs fixed sizes here)."""
+    """The detector's LiteRT files, one per canvas serving uses (LiteRT needs fixed sizes here)."""
     from ml import artifact  # noqa: PLC0415
 
-    for canvas, name in ((numbers.CANVAS, artifact.LITE_FILE), (numbers.FINE_CANVAS, numbers.FINE_LITE_FILE)):
-        fixed = build_model((canvas, canvas, 3))
-        fixed.set_weights(model.get_weights())
-        artifact.export_lite(fixed, out / name)
+    for side in (numbers.CANVAS, numbers.FINE_CANVAS):
+        for width, height in numbers.canvases(side):
+            fixed = build_model((height, width, 3))
+            fixed.set_weights(model.get_weights())
+            artifact.export_lite(fixed, out / numbers.lite_file((width, height)))
 
 
 def save_detector(model, out: Path, training: dict, dataset: dict, val_f1: float | None, command: str) -> None:

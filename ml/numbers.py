@@ -4,7 +4,8 @@ reads each one, and the digits spell the number (left to right, the top line fir
 The detector is CenterNet-like: on a grid of stride 4 it predicts how likely a digit's centre lies in each cell,
 the digit's size and the centre's offset within the cell. It sees the photo on a fixed canvas (`place`), and a
 large photo a second time, twice as large or more, on a canvas of twice the side, so that the small digits of a
-large photo are seen at the sizes it was trained on. Serving imports no TensorFlow.
+large photo are seen at the sizes it was trained on. A landscape or portrait photo goes on a 4:3 or 3:4 canvas
+of the same side (`canvas_for`): a quarter fewer pixels to run than the square. Serving imports no TensorFlow.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from PIL import Image
 from ml.data.svhn_boxes import crop_digit
 from ml.preprocess import prepare, to_mode
 
-CANVAS = 320  # px: the detector's input is CANVAS×CANVAS RGB
+CANVAS = 320  # px: the detector's input is CANVAS×CANVAS RGB (trained so), or 4:3 / 3:4 of that side
 STRIDE = 4
 # A photo is scaled so its long side is LONG_SIDE, but small photos are enlarged only until their short side is
 # SHORT_SIDE: SVHN photos' digits then stand 20-125 px tall, the range the detector is trained on.
@@ -29,6 +30,7 @@ CROP_MAX_SIDE = 40  # px: an image this small is one digit's crop already (SVHN'
 FINE_CANVAS = 640
 FINE_GAIN = 1.5
 FINE_LITE_FILE = "model_fine.tflite"  # the detector's LiteRT file at the FINE_CANVAS input size
+SHORT_CANVAS = 3 / 4  # the short side of a landscape or portrait canvas, as a share of its long side
 SCORE_THRESHOLD = 0.35  # least centre score of a digit; both thresholds chosen with scripts/bench_numbers.py
 NUMBER_THRESHOLD = 0.45  # a photo holds a number only when one of its digits scores this much
 SINGLE_THRESHOLD = 0.55  # and a number of one digit only when that digit scores this much
@@ -83,12 +85,31 @@ def fine_scale(width: int, height: int) -> float | None:
     return scale if scale >= FINE_GAIN * detector_scale(width, height) else None
 
 
-def place(image: Image.Image, scale: float, canvas: int = CANVAS) -> np.ndarray:
-    """The photo resized by `scale` on a canvas×canvas canvas, top left, the rest its mean colour."""
+def canvases(side: int) -> list[tuple[int, int]]:
+    """The canvases (width, height) of one side: square, landscape and portrait."""
+    short = round(side * SHORT_CANVAS)
+    return [(side, side), (side, short), (short, side)]
+
+
+def canvas_for(image: Image.Image, scale: float, side: int = CANVAS) -> tuple[int, int]:
+    """The smallest of `canvases(side)` that holds the photo resized by `scale`."""
+    width, height = round(image.width * scale), round(image.height * scale)
+    return min((c for c in canvases(side) if width <= c[0] and height <= c[1]),
+               key=lambda c: c[0] * c[1], default=(side, side))
+
+
+def lite_file(canvas: tuple[int, int]) -> str:
+    """The detector's LiteRT file for one canvas (width, height)."""
+    named = {(CANVAS, CANVAS): "model.tflite", (FINE_CANVAS, FINE_CANVAS): FINE_LITE_FILE}
+    return named.get(canvas, f"model_{canvas[0]}x{canvas[1]}.tflite")
+
+
+def place(image: Image.Image, scale: float, canvas: tuple[int, int] = (CANVAS, CANVAS)) -> np.ndarray:
+    """The photo resized by `scale` on a canvas of (width, height), top left, the rest its mean colour."""
     rgb = to_mode(image, "RGB")
-    size = (max(1, min(canvas, round(rgb.width * scale))), max(1, min(canvas, round(rgb.height * scale))))
+    size = (max(1, min(canvas[0], round(rgb.width * scale))), max(1, min(canvas[1], round(rgb.height * scale))))
     resized = np.asarray(rgb.resize(size, Image.BILINEAR), np.uint8)
-    out = np.empty((canvas, canvas, 3), np.uint8)
+    out = np.empty((canvas[1], canvas[0], 3), np.uint8)
     out[:] = resized.reshape(-1, 3).mean(axis=0).astype(np.uint8)
     out[:size[1], :size[0]] = resized
     return out
@@ -192,17 +213,25 @@ class NumberReader:
             self.metadata.get("number_threshold", NUMBER_THRESHOLD))
         self.single_threshold = single_threshold if single_threshold is not None else float(
             self.metadata.get("single_threshold", SINGLE_THRESHOLD))
-        self._model = LiteModel(self.path / artifact.LITE_FILE, threads)
-        fine = self.path / FINE_LITE_FILE
-        self._fine = LiteModel(fine, threads) if second_look and fine.is_file() else None
+        self._models = {canvas: LiteModel(self.path / lite_file(canvas), threads)
+                        for side in (CANVAS, FINE_CANVAS) if side == CANVAS or second_look
+                        for canvas in canvases(side)
+                        if canvas == (CANVAS, CANVAS) or (self.path / lite_file(canvas)).is_file()}
+
+    def look(self, image: Image.Image, scale: float, side: int = CANVAS) -> np.ndarray:
+        """The detector's output for the photo resized by `scale` on its canvas of `side` (square if no other)."""
+        canvas = canvas_for(image, scale, side)
+        if canvas not in self._models:
+            canvas = (side, side)
+        return self._models[canvas].run(place(image, scale, canvas)[None])[0]
 
     def find(self, image: Image.Image) -> list[tuple[Box, float]]:
         """Every digit's box in the photo's pixels with its detector score, best first, from both looks."""
         scale = detector_scale(image.width, image.height)
-        looks = [(self._model.run(place(image, scale)[None])[0], scale)]
-        fine = fine_scale(image.width, image.height) if self._fine else None
+        looks = [(self.look(image, scale), scale)]
+        fine = fine_scale(image.width, image.height) if (FINE_CANVAS, FINE_CANVAS) in self._models else None
         if fine:
-            looks.append((self._fine.run(place(image, fine, FINE_CANVAS)[None])[0], fine))
+            looks.append((self.look(image, fine, FINE_CANVAS), fine))
         found = [(tuple(v / scale for v in box), score)
                  for output, scale in looks for box, score in decode(output, self.threshold)]
         boxes = []

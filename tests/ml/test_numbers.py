@@ -70,6 +70,14 @@ def test_the_canvas_holds_the_scaled_photo_top_left_on_its_mean_colour():
     assert (canvas[:100, :200] == (10, 20, 30)).all() and (canvas[100:] == (10, 20, 30)).all()
 
 
+def test_a_landscape_or_portrait_photo_goes_on_the_smallest_canvas_that_holds_it():
+    assert numbers.canvas_for(Image.new("RGB", (640, 480)), 0.5) == (320, 240)
+    assert numbers.canvas_for(Image.new("RGB", (480, 640)), 1.0, numbers.FINE_CANVAS) == (480, 640)
+    assert numbers.canvas_for(Image.new("RGB", (500, 500)), 0.64) == (320, 320)
+    assert numbers.canvas_for(Image.new("RGB", (100, 90)), 3.0) == (320, 320)  # 300x270: neither 4:3 nor 3:4
+    assert numbers.place(Image.new("RGB", (640, 480)), 0.5, (320, 240)).shape == (240, 320, 3)
+
+
 def output_from(goal: np.ndarray) -> np.ndarray:
     """The detector output that would match these targets exactly."""
     out = np.zeros((*goal.shape[:2], 5), np.float32)
@@ -120,7 +128,9 @@ def test_training_writes_a_detector_artifact_and_evaluate_numbers_scores_it(dete
     meta = json.loads((detector / "metadata.json").read_text())
     assert meta["recognizer"] == "digit_detector" and meta["command"].startswith("python -m ml train numbers")
     assert meta["dataset"]["train_photos"] + meta["dataset"]["val_photos"] == 40
-    assert {p.name for p in detector.iterdir()} == {"model.keras", "model.tflite", "model_fine.tflite", "metadata.json"}
+    assert {p.name for p in detector.iterdir()} == {
+        "model.keras", "metadata.json", "model.tflite", "model_fine.tflite", "model_320x240.tflite",
+        "model_240x320.tflite", "model_640x480.tflite", "model_480x640.tflite"}
     faces = tmp_path / "faces" / "happy"
     faces.mkdir(parents=True)
     Image.new("L", (48, 48), 128).save(faces / "0.png")
@@ -158,3 +168,22 @@ def test_the_second_look_reads_a_small_number_in_a_large_photo():
     assert reader.read(photo).number == "47"
     one_look = numbers.NumberReader(SHIPPED_DIR / "digit_detector", classifier, second_look=False)
     assert one_look.read(photo).number != "47"
+
+
+def test_a_landscape_photo_reads_alike_on_its_own_canvas_and_on_the_square_one(tmp_path):
+    from ml.recognizers import SHIPPED_DIR, get  # noqa: PLC0415
+    from ml.serving import Classifier  # noqa: PLC0415
+
+    shipped = SHIPPED_DIR / "digit_detector"
+    square = tmp_path / "square"
+    square.mkdir()
+    for name in ("metadata.json", "model.tflite", "model_fine.tflite"):  # a detector exported before 4:3 canvases
+        (square / name).write_bytes((shipped / name).read_bytes())
+    number, _ = render("305", 40, np.random.default_rng(8))
+    photo = Image.new("RGB", (640, 480), (30, 40, 50))
+    photo.paste(number, (200, 150))
+    classifier = Classifier(get("digits").shipped_dir)
+    reader = numbers.NumberReader(shipped, classifier)
+    assert reader.look(photo, 0.5).shape[:2] == (240 // numbers.STRIDE, 320 // numbers.STRIDE)
+    assert numbers.NumberReader(square, classifier).look(photo, 0.5).shape[:2] == (80, 80)
+    assert reader.read(photo).number == numbers.NumberReader(square, classifier).read(photo).number == "305"
