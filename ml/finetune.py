@@ -129,10 +129,11 @@ def manifest(parts: dict[str, Dataset]) -> tuple[dict, str]:
 def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_dir: str | Path, *,
               validation: Dataset, epochs: int, learning_rate: float, batch_size: int = 32, progress=None,
               targets: np.ndarray | None = None, calibrate_on: Dataset | None = None, freeze: float = 0.0,
-              extra_metadata: dict | None = None) -> Path:
+              freeze_norm: bool = False, extra_metadata: dict | None = None) -> Path:
     """Continue training the model in `init_dir` on `data`; the best epoch on `validation` becomes an artifact
     in `out_dir`, its temperature fitted on `calibrate_on` when that holds MIN_CALIBRATION images or more
-    (else on `validation`); the first `freeze` share of the layers stays as it was."""
+    (else on `validation`); the first `freeze` share of the layers stays as it was, and with `freeze_norm` every
+    batch-norm layer keeps the statistics it had."""
     from ml import artifact  # noqa: PLC0415
     from ml.calibration import calibrate_artifact
     from ml.train import TrainConfig, image_ids, train  # noqa: PLC0415 - imports TensorFlow
@@ -140,7 +141,8 @@ def fine_tune(recognizer: Recognizer, data: Dataset, init_dir: str | Path, out_d
     # No class weights: the base sample is already near class-balanced, and weighting it again moves the
     # candidate's class priors away from the champion's (measured: it costs base-test accuracy).
     config = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=max(2, epochs), class_weight="none",
-                         batch_size=batch_size, init=str(init_dir), freeze=freeze)
+                         batch_size=batch_size, init=str(init_dir), freeze=freeze,
+                         freeze_norm=freeze_norm)
     out = train(recognizer, data, out_dir, config, progress=progress, extra_metadata=extra_metadata,
                 validation=validation, targets=targets)
     if calibrate_on is not None and len(calibrate_on) >= MIN_CALIBRATION:

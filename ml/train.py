@@ -43,6 +43,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # decoupled weight decay
     augment: str = "basic"  # ml.augment.for_recipe: basic | strong
     freeze: float = 0.0  # the first share of the layers is not trained (fine-tuning keeps those features)
+    freeze_norm: bool = False  # batch-norm layers keep the old data's statistics (fine-tuning on a new domain)
 
     @property
     def validation_seed(self) -> int:
@@ -276,6 +277,9 @@ def train(recognizer: Recognizer, data: Dataset, out_dir: str | Path, config: Tr
         model = models.build(config.arch, recognizer, config.weights)
     for layer in model.layers[:int(len(model.layers) * config.freeze)]:
         layer.trainable = False  # frozen batch-norm layers also keep their statistics of the old data
+    for layer in model.layers:
+        if config.freeze_norm and isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
     model.compile(optimizer=optimizer_for(config),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])

@@ -150,12 +150,13 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
                              # be: the grouped feedback validation slice and the base images its training held out.
                              calibrate_on=finetune.combine([parts["feedback_validation"], parts["base_unseen"]],
                                                            "unseen feedback and base images"),
-                             freeze=config["RETRAIN_FREEZE"],
+                             freeze=config["RETRAIN_FREEZE"], freeze_norm=config["RETRAIN_FREEZE_NORM"],
                              progress=lambda p: _stage(run_id, echo, "training", **p),
                              extra_metadata={"manifest_sha256": sha, "parent_version": parent.version,
                                              "fine_tuned": {"parent_version": parent.version,
                                                             "distillation": config["RETRAIN_DISTILL"],
                                                             "freeze": config["RETRAIN_FREEZE"],
+                                                            "freeze_norm": config["RETRAIN_FREEZE_NORM"],
                                                             "feedback_repeat": config["RETRAIN_FEEDBACK_REPEAT"]}})
 
     fixed = {"base_test": parts["base_test"], "feedback": parts["feedback_gate"]}

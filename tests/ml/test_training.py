@@ -217,3 +217,21 @@ def test_the_rows_a_model_held_out_are_told_apart_from_those_it_may_have_trained
     (bare / artifact.VALIDATION_FILE).unlink()
     seen, unseen = unseen_by(bare, data)
     assert len(seen) == len(data) and len(unseen) == 0
+
+
+def test_fine_tuning_with_frozen_norms_keeps_every_batch_norm_statistic(trained, folders, tmp_path):
+    import keras
+
+    from ml.finetune import fine_tune  # noqa: PLC0415
+
+    data = load(folders, get("emotion4"), "train")
+    runs = {frozen: fine_tune(get("emotion4"), data, trained, tmp_path / str(frozen), validation=data, epochs=1,
+                              learning_rate=1e-2, freeze_norm=frozen) for frozen in (True, False)}
+
+    def statistics(directory):
+        return [w for layer in artifact.load_keras(directory).layers
+                if isinstance(layer, keras.layers.BatchNormalization) for w in layer.get_weights()]
+
+    before, kept, moved = statistics(trained), statistics(runs[True]), statistics(runs[False])
+    assert before and all(np.array_equal(a, b) for a, b in zip(before, kept))
+    assert not all(np.array_equal(a, b) for a, b in zip(before, moved))
