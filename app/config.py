@@ -128,8 +128,10 @@ class Config:
     RETRAIN_SIMILAR_BITS = int(os.environ.get("RETRAIN_SIMILAR_BITS", "6"))
     RETRAIN_DISTILL = float(os.environ.get("RETRAIN_DISTILL", "0.8"))
     RETRAIN_FREEZE = float(os.environ.get("RETRAIN_FREEZE", "0"))
-    # Batch norm keeps the base data's statistics: a small new domain would shift them (see README "Retraining").
-    RETRAIN_FREEZE_NORM = os.environ.get("RETRAIN_FREEZE_NORM", "1").lower() in {"1", "true", "yes"}
+    # Recognizers whose batch norm keeps the base data's statistics while fine-tuning: it calibrates the face
+    # models better, but the digit model needs the new domain's statistics (see README "Retraining").
+    RETRAIN_FREEZE_NORM = frozenset(os.environ.get("RETRAIN_FREEZE_NORM", "emotion7,emotion4").replace(" ", "")
+                                    .split(",")) - {""}
     BASE_DATA_CACHE_DIR = os.environ.get("BASE_DATA_CACHE_DIR") or str(INSTANCE / "base-data")
     CHAMPION_CHECK_S = float(os.environ.get("CHAMPION_CHECK_S", "5"))
     LOW_CONFIDENCE = float(os.environ.get("LOW_CONFIDENCE", "0.5"))

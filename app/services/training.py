@@ -143,6 +143,7 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
     validation.split = "validation"
     _stage(run_id, echo, "training", epoch=0, epochs=config["RETRAIN_EPOCHS"], percent=0.0)
     targets = finetune.distillation_targets(parent_dir, data, len(parts["base_train"]), config["RETRAIN_DISTILL"])
+    freeze_norm = run.recognizer in config["RETRAIN_FREEZE_NORM"]
     out = finetune.fine_tune(recognizer, data, parent_dir, work / "candidate", validation=validation,
                              epochs=config["RETRAIN_EPOCHS"], learning_rate=config["RETRAIN_LEARNING_RATE"],
                              batch_size=config["RETRAIN_BATCH_SIZE"], targets=targets,
@@ -150,13 +151,13 @@ def _train_and_judge(run_id: int, work: Path, echo: Echo) -> None:
                              # be: the grouped feedback validation slice and the base images its training held out.
                              calibrate_on=finetune.combine([parts["feedback_validation"], parts["base_unseen"]],
                                                            "unseen feedback and base images"),
-                             freeze=config["RETRAIN_FREEZE"], freeze_norm=config["RETRAIN_FREEZE_NORM"],
+                             freeze=config["RETRAIN_FREEZE"], freeze_norm=freeze_norm,
                              progress=lambda p: _stage(run_id, echo, "training", **p),
                              extra_metadata={"manifest_sha256": sha, "parent_version": parent.version,
                                              "fine_tuned": {"parent_version": parent.version,
                                                             "distillation": config["RETRAIN_DISTILL"],
                                                             "freeze": config["RETRAIN_FREEZE"],
-                                                            "freeze_norm": config["RETRAIN_FREEZE_NORM"],
+                                                            "freeze_norm": freeze_norm,
                                                             "feedback_repeat": config["RETRAIN_FEEDBACK_REPEAT"]}})
 
     fixed = {"base_test": parts["base_test"], "feedback": parts["feedback_gate"]}
